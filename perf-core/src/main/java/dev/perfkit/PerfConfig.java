@@ -1,0 +1,519 @@
+package dev.perfkit;
+
+import static java.util.Objects.requireNonNull;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The immutable configuration of every perfkit component.
+ *
+ * <p>A configuration is a {@link PerformanceMode} preset of every setting, with individual settings
+ * overridden. Three ways to build one:
+ *
+ * <pre>{@code
+ * PerfConfig fromEnv = PerfConfig.fromEnvironment();            // PERFORMANCE_MODE, QUERY_CACHE_SIZE, ...
+ * PerfConfig fromArgs = PerfConfig.fromArgs(args);              // --performance=high on top of the environment
+ * PerfConfig explicit = PerfConfig.builder()                    // presets plus explicit values only
+ *         .mode(PerformanceMode.HIGH)
+ *         .queryCacheSize(2_000)
+ *         .queryCacheTtl(Duration.ofMinutes(10))
+ *         .build();
+ * }</pre>
+ *
+ * <p>Precedence, highest first: builder values, system properties ({@code -Dperfkit.query.cache.size}),
+ * environment variables ({@code QUERY_CACHE_SIZE}), the {@code ./.env} file, the mode's preset.
+ * Every setting, its variable and its presets are listed in {@code docs/configuration.md}.
+ *
+ * <p>Instances are immutable and thread-safe.
+ */
+public final class PerfConfig {
+    private static final Logger log = LoggerFactory.getLogger(PerfConfig.class);
+
+    /** The environment variable that selects the mode. */
+    static final String MODE_VARIABLE = "PERFORMANCE_MODE";
+
+    /** The system property that selects the mode. */
+    static final String MODE_PROPERTY = "perfkit.performance.mode";
+
+    private final PerformanceMode mode;
+    private final String modeSource;
+    private final EnumMap<Setting, Object> values;
+    private final EnumMap<Setting, String> sources;
+    private final MeterRegistry meterRegistry;
+
+    private PerfConfig(Builder builder) {
+        this.mode = builder.mode;
+        this.modeSource = builder.modeSource;
+        this.values = new EnumMap<>(Setting.class);
+        this.sources = new EnumMap<>(Setting.class);
+        for (Setting setting : Setting.values()) {
+            Object explicit = builder.values.get(setting);
+            values.put(setting, explicit != null ? explicit : setting.preset(mode));
+            sources.put(setting, explicit != null ? builder.sources.get(setting) : "preset " + mode);
+        }
+        this.meterRegistry = builder.meterRegistry != null ? builder.meterRegistry : Metrics.globalRegistry;
+    }
+
+    /**
+     * Returns a builder that starts from the {@link PerformanceMode#MEDIUM} preset and ignores the
+     * environment; values set on it win over everything.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns the preset of a mode with nothing overridden.
+     *
+     * @param mode the performance mode
+     * @return that mode's preset
+     */
+    public static PerfConfig preset(PerformanceMode mode) {
+        return builder().mode(mode).build();
+    }
+
+    /**
+     * Reads the configuration from system properties, environment variables and the {@code ./.env}
+     * file, in that order of precedence, over the preset of the selected mode.
+     *
+     * @return the configuration
+     * @throws PerfConfigException naming the variable, value, source and accepted values when a
+     *     value is invalid, or when {@code .env} exists but cannot be read
+     */
+    public static PerfConfig fromEnvironment() {
+        return load(System::getProperty, System::getenv, readDotEnv(Paths.get(".env")));
+    }
+
+    /**
+     * Reads the configuration like {@link #fromEnvironment()}, then applies command-line options:
+     * {@code --performance=high} or {@code --performance high}. Other arguments are ignored, so a
+     * host can pass its whole {@code main} arguments.
+     *
+     * @param args the command-line arguments
+     * @return the configuration
+     * @throws PerfConfigException when {@code --performance} has no value or an unknown one, or the
+     *     environment is invalid
+     */
+    public static PerfConfig fromArgs(String... args) {
+        return applyArgs(fromEnvironment(), args);
+    }
+
+    static PerfConfig applyArgs(PerfConfig base, String... args) {
+        requireNonNull(args, "args");
+        String value = null;
+        for (int i = 0; i < args.length; i++) {
+            String arg = requireNonNull(args[i], "args[" + i + "]");
+            if (arg.equals("--performance")) {
+                if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+                    throw new PerfConfigException(
+                            "Missing value for --performance: accepted values are " + PerformanceMode.acceptedValues());
+                }
+                value = args[++i];
+            } else if (arg.startsWith("--performance=")) {
+                value = arg.substring("--performance=".length());
+            }
+        }
+        if (value == null) {
+            return base;
+        }
+        return base.toBuilder()
+                .mode(parseMode(value, "--performance", "command line"), "command line --performance")
+                .build();
+    }
+
+    /*
+     * The loader behind fromEnvironment, with its sources passed in so tests need not touch the
+     * real environment. A missing key yields null from each lookup.
+     */
+    static PerfConfig load(
+            Function<String, String> properties, Function<String, String> environment, Map<String, String> dotEnv) {
+        Builder builder = new Builder();
+        Lookup mode = lookup(MODE_PROPERTY, MODE_VARIABLE, properties, environment, dotEnv);
+        if (mode != null) {
+            builder.mode(parseMode(mode.value, mode.name, mode.source), mode.source + " " + mode.name);
+        }
+        for (Setting setting : Setting.values()) {
+            Lookup found = lookup(setting.propertyName(), setting.envName(), properties, environment, dotEnv);
+            if (found == null) {
+                continue;
+            }
+            Object value;
+            try {
+                value = setting.parse(found.value);
+            } catch (IllegalArgumentException e) {
+                throw new PerfConfigException("Invalid " + found.name + " '" + found.value + "' (from " + found.source
+                        + "): " + e.getMessage());
+            }
+            builder.set(setting, value, found.source + " " + found.name);
+        }
+        return builder.build();
+    }
+
+    private static PerformanceMode parseMode(String value, String name, String source) {
+        try {
+            return PerformanceMode.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new PerfConfigException("Invalid " + name + " '" + value + "' (from " + source
+                    + "): accepted values are " + PerformanceMode.acceptedValues());
+        }
+    }
+
+    private record Lookup(String name, String value, String source) {}
+
+    private static Lookup lookup(
+            String property,
+            String variable,
+            Function<String, String> properties,
+            Function<String, String> environment,
+            Map<String, String> dotEnv) {
+        String value = properties.apply(property);
+        if (value != null) {
+            return new Lookup(property, value, "system property");
+        }
+        value = environment.apply(variable);
+        if (value != null) {
+            return new Lookup(variable, value, "environment variable");
+        }
+        value = dotEnv.get(variable);
+        if (value != null) {
+            return new Lookup(variable, value, ".env file");
+        }
+        return null;
+    }
+
+    /*
+     * A deliberately small .env reader: KEY=VALUE lines, blank lines and # comments, an optional
+     * "export " prefix, and one pair of matching quotes around the value. Lines it cannot read are
+     * logged and skipped, since the file usually belongs to the host bot too.
+     */
+    static Map<String, String> readDotEnv(Path file) {
+        if (!Files.isRegularFile(file)) {
+            return Map.of();
+        }
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new PerfConfigException("Cannot read " + file.toAbsolutePath() + ": " + e.getMessage(), e);
+        }
+        return parseDotEnv(lines, file.toString());
+    }
+
+    static Map<String, String> parseDotEnv(List<String> lines, String fileName) {
+        Map<String, String> result = new LinkedHashMap<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            if (line.startsWith("export ")) {
+                line = line.substring("export ".length()).strip();
+            }
+            int eq = line.indexOf('=');
+            if (eq <= 0) {
+                log.warn("Ignoring line {} of {}: expected KEY=VALUE", i + 1, fileName);
+                continue;
+            }
+            String key = line.substring(0, eq).strip();
+            String value = line.substring(eq + 1).strip();
+            if (value.length() >= 2
+                    && (value.charAt(0) == '"' || value.charAt(0) == '\'')
+                    && value.charAt(value.length() - 1) == value.charAt(0)) {
+                value = value.substring(1, value.length() - 1);
+            } else {
+                int comment = value.indexOf(" #");
+                if (comment >= 0) {
+                    value = value.substring(0, comment).strip();
+                }
+            }
+            result.put(key, value);
+        }
+        return Collections.unmodifiableMap(result);
+    }
+
+    /**
+     * Returns a builder holding this configuration's mode and every value that was set explicitly
+     * (by a builder or the environment), so that changing the mode on it re-applies the presets of
+     * the new mode to the rest.
+     *
+     * @return a new builder
+     */
+    public Builder toBuilder() {
+        Builder builder = new Builder();
+        builder.mode = mode;
+        builder.modeSource = modeSource;
+        for (Setting setting : Setting.values()) {
+            if (!sources.get(setting).startsWith("preset")) {
+                builder.set(setting, values.get(setting), sources.get(setting));
+            }
+        }
+        builder.meterRegistry = meterRegistry;
+        return builder;
+    }
+
+    /** The performance mode ({@code PERFORMANCE_MODE}) whose preset fills unset values. */
+    public PerformanceMode mode() {
+        return mode;
+    }
+
+    /** The memory limit in MB ({@code MEMORY_LIMIT_MB}) above which perfkit relieves memory pressure. */
+    public long memoryLimitMb() {
+        return (Long) values.get(Setting.MEMORY_LIMIT_MB);
+    }
+
+    /** The maximum number of entries of the query cache ({@code QUERY_CACHE_SIZE}). */
+    public long queryCacheSize() {
+        return (Long) values.get(Setting.QUERY_CACHE_SIZE);
+    }
+
+    /** The default time-to-live of a query cache entry ({@code QUERY_CACHE_TTL}, seconds in the environment). */
+    public Duration queryCacheTtl() {
+        return (Duration) values.get(Setting.QUERY_CACHE_TTL);
+    }
+
+    /** The duration from which a query counts as slow ({@code SLOW_QUERY_THRESHOLD_MS}). */
+    public Duration slowQueryThreshold() {
+        return (Duration) values.get(Setting.SLOW_QUERY_THRESHOLD_MS);
+    }
+
+    /** The default number of items per batch of a batch processor ({@code BATCH_SIZE}). */
+    public int batchSize() {
+        return Math.toIntExact((Long) values.get(Setting.BATCH_SIZE));
+    }
+
+    /** The default longest wait of an item before its batch is flushed ({@code BATCH_MAX_DELAY_MS}). */
+    public Duration batchMaxDelay() {
+        return (Duration) values.get(Setting.BATCH_MAX_DELAY_MS);
+    }
+
+    /** The default number of pending items after which a batch processor's overflow policy applies ({@code BATCH_MAX_PENDING}). */
+    public int batchMaxPending() {
+        return Math.toIntExact((Long) values.get(Setting.BATCH_MAX_PENDING));
+    }
+
+    /** The default expected lifetime of a tracked object ({@code TRACKED_OBJECT_LIFETIME}, seconds). */
+    public Duration trackedObjectLifetime() {
+        return (Duration) values.get(Setting.TRACKED_OBJECT_LIFETIME);
+    }
+
+    /** The registry every component publishes its metrics to; by default {@link Metrics#globalRegistry}. */
+    public MeterRegistry meterRegistry() {
+        return meterRegistry;
+    }
+
+    /**
+     * Describes every setting, its value and where the value came from, one per line, e.g. {@code
+     * QUERY_CACHE_SIZE = 20000 (environment variable QUERY_CACHE_SIZE)}. For logs and the {@code
+     * check} tool.
+     *
+     * @return a multi-line description
+     */
+    public String describe() {
+        StringBuilder text = new StringBuilder();
+        text.append(MODE_VARIABLE)
+                .append(" = ")
+                .append(mode)
+                .append(" (")
+                .append(modeSource)
+                .append(')');
+        for (Setting setting : Setting.values()) {
+            text.append('\n')
+                    .append(setting.envName())
+                    .append(" = ")
+                    .append(setting.format(values.get(setting)))
+                    .append(" (")
+                    .append(sources.get(setting))
+                    .append(')');
+        }
+        return text.toString();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PerfConfig other
+                && mode == other.mode
+                && values.equals(other.values)
+                && meterRegistry == other.meterRegistry;
+    }
+
+    @Override
+    public int hashCode() {
+        return mode.hashCode() * 31 + values.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder text = new StringBuilder("PerfConfig{mode=").append(mode);
+        values.forEach((setting, value) ->
+                text.append(", ").append(setting.envName()).append('=').append(setting.format(value)));
+        return text.append('}').toString();
+    }
+
+    /**
+     * Builds a {@link PerfConfig}. Each setter checks its value at once; unset values come from the
+     * preset of the mode chosen at {@link #build()}. Not thread-safe.
+     */
+    public static final class Builder {
+        private PerformanceMode mode = PerformanceMode.MEDIUM;
+        private String modeSource = "default";
+        private final EnumMap<Setting, Object> values = new EnumMap<>(Setting.class);
+        private final EnumMap<Setting, String> sources = new EnumMap<>(Setting.class);
+        private MeterRegistry meterRegistry;
+
+        private Builder() {}
+
+        private Builder set(Setting setting, Object value, String source) {
+            values.put(setting, value);
+            sources.put(setting, source);
+            return this;
+        }
+
+        private Builder set(Setting setting, String parameter, Object value) {
+            requireNonNull(value, parameter);
+            return set(setting, setting.check(parameter, value), "builder");
+        }
+
+        private Builder mode(PerformanceMode mode, String source) {
+            this.mode = mode;
+            this.modeSource = source;
+            return this;
+        }
+
+        /**
+         * Sets the performance mode, whose preset fills every value not set explicitly.
+         *
+         * @param mode the mode
+         * @return this builder
+         * @throws NullPointerException if {@code mode} is null
+         */
+        public Builder mode(PerformanceMode mode) {
+            return mode(requireNonNull(mode, "mode"), "builder");
+        }
+
+        /**
+         * Sets the memory limit in MB.
+         *
+         * @param memoryLimitMb a positive number of megabytes
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder memoryLimitMb(long memoryLimitMb) {
+            return set(Setting.MEMORY_LIMIT_MB, "memoryLimitMb", memoryLimitMb);
+        }
+
+        /**
+         * Sets the maximum number of query cache entries.
+         *
+         * @param queryCacheSize zero (caches nothing) or more
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder queryCacheSize(long queryCacheSize) {
+            return set(Setting.QUERY_CACHE_SIZE, "queryCacheSize", queryCacheSize);
+        }
+
+        /**
+         * Sets the default time-to-live of query cache entries.
+         *
+         * @param queryCacheTtl at least one second
+         * @return this builder
+         * @throws IllegalArgumentException if shorter than a second or negative
+         */
+        public Builder queryCacheTtl(Duration queryCacheTtl) {
+            return set(Setting.QUERY_CACHE_TTL, "queryCacheTtl", queryCacheTtl);
+        }
+
+        /**
+         * Sets the slow-query threshold.
+         *
+         * @param slowQueryThreshold at least one millisecond
+         * @return this builder
+         * @throws IllegalArgumentException if shorter than a millisecond
+         */
+        public Builder slowQueryThreshold(Duration slowQueryThreshold) {
+            return set(Setting.SLOW_QUERY_THRESHOLD_MS, "slowQueryThreshold", slowQueryThreshold);
+        }
+
+        /**
+         * Sets the default batch size of batch processors.
+         *
+         * @param batchSize a positive number of items
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder batchSize(int batchSize) {
+            return set(Setting.BATCH_SIZE, "batchSize", (long) batchSize);
+        }
+
+        /**
+         * Sets the default longest wait before a batch is flushed.
+         *
+         * @param batchMaxDelay at least one millisecond
+         * @return this builder
+         * @throws IllegalArgumentException if shorter than a millisecond
+         */
+        public Builder batchMaxDelay(Duration batchMaxDelay) {
+            return set(Setting.BATCH_MAX_DELAY_MS, "batchMaxDelay", batchMaxDelay);
+        }
+
+        /**
+         * Sets the default number of pending items a batch processor holds.
+         *
+         * @param batchMaxPending a positive number of items
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder batchMaxPending(int batchMaxPending) {
+            return set(Setting.BATCH_MAX_PENDING, "batchMaxPending", (long) batchMaxPending);
+        }
+
+        /**
+         * Sets the default expected lifetime of tracked objects.
+         *
+         * @param trackedObjectLifetime at least one second
+         * @return this builder
+         * @throws IllegalArgumentException if shorter than a second
+         */
+        public Builder trackedObjectLifetime(Duration trackedObjectLifetime) {
+            return set(Setting.TRACKED_OBJECT_LIFETIME, "trackedObjectLifetime", trackedObjectLifetime);
+        }
+
+        /**
+         * Sets the registry components publish metrics to.
+         *
+         * @param meterRegistry the registry
+         * @return this builder
+         * @throws NullPointerException if {@code meterRegistry} is null
+         */
+        public Builder meterRegistry(MeterRegistry meterRegistry) {
+            this.meterRegistry = requireNonNull(meterRegistry, "meterRegistry");
+            return this;
+        }
+
+        /**
+         * Builds the configuration.
+         *
+         * @return an immutable configuration
+         */
+        public PerfConfig build() {
+            return new PerfConfig(this);
+        }
+    }
+}

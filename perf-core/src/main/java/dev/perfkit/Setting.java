@@ -1,0 +1,163 @@
+package dev.perfkit;
+
+import java.time.Duration;
+import java.util.Locale;
+
+/*
+ * The single table of configuration settings. Each constant knows its environment variable, its
+ * system property, how to parse and check a raw string, and its preset in every PerformanceMode.
+ * PerfConfig, its builder, the environment loader and docs/configuration.md all follow this table,
+ * so a new setting is one new constant plus an accessor and a builder setter.
+ */
+enum Setting {
+    MEMORY_LIMIT_MB(Type.MEGABYTES, 1, "Memory limit before perfkit relieves memory pressure", 256L, 512L, 1024L),
+    QUERY_CACHE_SIZE(Type.COUNT, 0, "Maximum number of entries in the query cache", 1_000L, 5_000L, 20_000L),
+    QUERY_CACHE_TTL(
+            Type.SECONDS,
+            1,
+            "Default time-to-live of a query cache entry",
+            Duration.ofSeconds(60),
+            Duration.ofSeconds(300),
+            Duration.ofSeconds(600)),
+    SLOW_QUERY_THRESHOLD_MS(
+            Type.MILLIS,
+            1,
+            "A query at least this slow counts as slow (MongoDB's slowms)",
+            Duration.ofMillis(100),
+            Duration.ofMillis(100),
+            Duration.ofMillis(100)),
+    BATCH_SIZE(Type.COUNT, 1, "Items per batch: a batch processor flushes at this many", 20L, 50L, 100L),
+    BATCH_MAX_DELAY_MS(
+            Type.MILLIS,
+            1,
+            "Longest time an item waits before its batch is flushed",
+            Duration.ofMillis(2_000),
+            Duration.ofMillis(1_000),
+            Duration.ofMillis(500)),
+    BATCH_MAX_PENDING(
+            Type.COUNT,
+            1,
+            "Items a batch processor holds before its overflow policy applies",
+            1_000L,
+            10_000L,
+            50_000L),
+    TRACKED_OBJECT_LIFETIME(
+            Type.SECONDS,
+            1,
+            "Default expected lifetime of a tracked object; alive past it, it is a leak suspect",
+            Duration.ofSeconds(300),
+            Duration.ofSeconds(300),
+            Duration.ofSeconds(300));
+
+    /** How a setting's raw text is parsed and what range it accepts. */
+    enum Type {
+        COUNT("a whole number", ""),
+        MEGABYTES("a whole number of megabytes", " MB"),
+        SECONDS("a whole number of seconds", " s"),
+        MILLIS("a whole number of milliseconds", " ms");
+
+        private final String description;
+        private final String unit;
+
+        Type(String description, String unit) {
+            this.description = description;
+            this.unit = unit;
+        }
+    }
+
+    private final Type type;
+    private final long minimum;
+    private final String description;
+    private final Object low;
+    private final Object medium;
+    private final Object high;
+
+    Setting(Type type, long minimum, String description, Object low, Object medium, Object high) {
+        this.type = type;
+        this.minimum = minimum;
+        this.description = description;
+        this.low = low;
+        this.medium = medium;
+        this.high = high;
+    }
+
+    /** The environment variable and {@code .env} key, e.g. {@code QUERY_CACHE_SIZE}. */
+    String envName() {
+        return name();
+    }
+
+    /** The system property, e.g. {@code perfkit.query.cache.size}. */
+    String propertyName() {
+        return "perfkit." + name().toLowerCase(Locale.ROOT).replace('_', '.');
+    }
+
+    String description() {
+        return description;
+    }
+
+    Object preset(PerformanceMode mode) {
+        return switch (mode) {
+            case LOW -> low;
+            case MEDIUM -> medium;
+            case HIGH -> high;
+        };
+    }
+
+    /** Parses environment text; the caller wraps the message with the variable and its source. */
+    Object parse(String raw) {
+        String text = raw.strip();
+        long number;
+        try {
+            number = Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(accepted());
+        }
+        if (number < minimum) {
+            throw new IllegalArgumentException(accepted());
+        }
+        return switch (type) {
+            case COUNT, MEGABYTES -> number;
+            case SECONDS -> Duration.ofSeconds(number);
+            case MILLIS -> Duration.ofMillis(number);
+        };
+    }
+
+    /** Checks a value given to the builder; throws IllegalArgumentException naming it. */
+    Object check(String parameter, Object value) {
+        boolean ok =
+                switch (type) {
+                    case COUNT, MEGABYTES -> (Long) value >= minimum;
+                    case SECONDS, MILLIS ->
+                        !((Duration) value).isNegative() && ((Duration) value).compareTo(minimumDuration()) >= 0;
+                };
+        if (!ok) {
+            throw new IllegalArgumentException(parameter + " must be " + minimumText() + ": " + value);
+        }
+        return value;
+    }
+
+    private Duration minimumDuration() {
+        return type == Type.SECONDS ? Duration.ofSeconds(minimum) : Duration.ofMillis(minimum);
+    }
+
+    private String minimumText() {
+        if (minimum == 0) {
+            return "zero or positive";
+        }
+        return type == Type.COUNT || type == Type.MEGABYTES ? "positive" : "at least " + minimum + type.unit;
+    }
+
+    /** What the environment accepts, e.g. "expected a whole number >= 0". */
+    String accepted() {
+        return "expected " + type.description + " >= " + minimum;
+    }
+
+    /** Formats a value in the environment's unit, e.g. "300 s". */
+    String format(Object value) {
+        return switch (type) {
+            case COUNT, MEGABYTES -> value + type.unit;
+            case SECONDS -> ((Duration) value).toSeconds() + type.unit;
+            case MILLIS -> ((Duration) value).toMillis() + type.unit;
+        };
+    }
+}

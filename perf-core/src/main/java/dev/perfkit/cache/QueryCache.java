@@ -1,0 +1,172 @@
+package dev.perfkit.cache;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * A cache of query results keyed by strings such as {@code "user:123:profile"}, with a time-to-live
+ * per entry and a bound on the number of entries.
+ *
+ * <pre>{@code
+ * QueryCache cache = Perf.getQueryCache();
+ * cache.set("user:123:profile", profile, Duration.ofMinutes(5));
+ * Profile cached = cache.get("user:123:profile", Profile.class);
+ *
+ * Profile loaded = cache.getOrLoad("user:123:profile", Duration.ofMinutes(5), () -> users.findProfile(123));
+ *
+ * Function<Long, Profile> profiles = cache.cacheable("profile:", Duration.ofMinutes(5), users::findProfile);
+ * cache.invalidatePrefix("user:123:");                  // everything of user 123
+ * double hitRatio = cache.stats().hitRatio();
+ * }</pre>
+ *
+ * <p><b>Consistency.</b> Implementations are thread-safe. {@link #getOrLoad} and {@link
+ * #getOrLoadAsync} run at most one load per key at a time; concurrent callers of the key wait for it
+ * and share its result. A loader that throws caches nothing and every waiter sees its exception. A
+ * loader that returns {@code null} caches nothing. An invalidation that happens after a value was
+ * set is never undone by that value.
+ *
+ * <p>Keys and values must not be null. Cached values are shared between callers: cache immutable
+ * objects or copies.
+ */
+public interface QueryCache extends AutoCloseable {
+
+    /**
+     * Caches a value with the default time-to-live from the configuration.
+     *
+     * @param key the key
+     * @param value the value
+     * @throws NullPointerException if {@code key} or {@code value} is null
+     */
+    void set(String key, Object value);
+
+    /**
+     * Caches a value with its own time-to-live.
+     *
+     * @param key the key
+     * @param value the value
+     * @param ttl how long the entry lives; zero expires it at once
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code ttl} is negative
+     */
+    void set(String key, Object value, Duration ttl);
+
+    /**
+     * Returns the cached value, or {@code null} when absent or expired. Counts a hit or a miss.
+     *
+     * @param key the key
+     * @return the value or null
+     * @throws NullPointerException if {@code key} is null
+     */
+    Object get(String key);
+
+    /**
+     * Returns the cached value as the given type, or {@code null} when absent or expired.
+     *
+     * @param key the key
+     * @param type the expected type
+     * @param <V> the value type
+     * @return the value or null
+     * @throws NullPointerException if an argument is null
+     * @throws ClassCastException if the cached value is not a {@code type}
+     */
+    <V> V get(String key, Class<V> type);
+
+    /**
+     * Returns the cached value, loading and caching it on a miss. Concurrent callers of one key
+     * share one load.
+     *
+     * @param key the key
+     * @param ttl the time-to-live of a loaded value
+     * @param loader computes the value; may return null, which caches nothing
+     * @param <V> the value type
+     * @return the cached or loaded value, or null when the loader returned null
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code ttl} is negative
+     * @throws RuntimeException whatever the loader threw, unchanged (checked exceptions cannot be
+     *     thrown by a {@code Supplier})
+     */
+    <V> V getOrLoad(String key, Duration ttl, Supplier<V> loader);
+
+    /**
+     * Returns the cached value, or starts an asynchronous load on a miss. Concurrent callers of one
+     * key share one load. A load that completes exceptionally, or with null, caches nothing.
+     *
+     * @param key the key
+     * @param ttl the time-to-live of a loaded value
+     * @param loader starts the load
+     * @param <V> the value type
+     * @return a future of the cached or loaded value
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code ttl} is negative
+     */
+    <V> CompletableFuture<V> getOrLoadAsync(String key, Duration ttl, Supplier<? extends CompletionStage<V>> loader);
+
+    /**
+     * Wraps a query function so that its results are cached under {@code keyPrefix + argument} — the
+     * seed's {@code @cacheable_query} decorator.
+     *
+     * <pre>{@code
+     * Function<Long, Account> accounts = cache.cacheable("account:", Duration.ofMinutes(1), repo::findAccount);
+     * Account a = accounts.apply(42L);   // cached under "account:42"
+     * }</pre>
+     *
+     * @param keyPrefix prefix of every key, e.g. {@code "account:"}
+     * @param ttl the time-to-live of each result
+     * @param query the function to cache; its argument's {@code toString()} completes the key
+     * @param <A> the argument type
+     * @param <V> the result type
+     * @return the caching function, sharing loads per key like {@link #getOrLoad}
+     * @throws NullPointerException if an argument is null (and, from the returned function, if its
+     *     argument is null)
+     * @throws IllegalArgumentException if {@code ttl} is negative
+     */
+    <A, V> Function<A, V> cacheable(String keyPrefix, Duration ttl, Function<A, V> query);
+
+    /**
+     * Removes one entry.
+     *
+     * @param key the key
+     * @return whether an entry was present
+     * @throws NullPointerException if {@code key} is null
+     */
+    boolean invalidate(String key);
+
+    /**
+     * Removes every entry whose key starts with {@code prefix} — the seeds' {@code
+     * clear_cache("user:123:*")}. End prefixes with a separator: {@code "user:1:"} does not touch
+     * {@code "user:10:"}, but {@code "user:1"} does.
+     *
+     * @param prefix the key prefix
+     * @return the number of entries removed
+     * @throws NullPointerException if {@code prefix} is null
+     */
+    long invalidatePrefix(String prefix);
+
+    /** Removes every entry. Statistics are kept. */
+    void clear();
+
+    /**
+     * Returns the statistics since the cache was created.
+     *
+     * @return a consistent snapshot of the counters
+     */
+    CacheStats stats();
+
+    /** Returns the current bound on the number of entries. */
+    long getMaxSize();
+
+    /**
+     * Changes the bound on the number of entries at run time; shrinking evicts at once.
+     *
+     * @param maxSize the new bound, zero or more
+     * @throws IllegalArgumentException if {@code maxSize} is negative
+     */
+    void setMaxSize(long maxSize);
+
+    /** Releases resources (metrics, memory-pressure registration) and drops the entries. Idempotent. */
+    @Override
+    void close();
+}
