@@ -1,0 +1,483 @@
+package dev.perfkit.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.perfkit.FakeTicker;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract of {@link QueryCache} (DESIGN.md §3), run by every implementation:
+ *
+ * <pre>{@code
+ * class CaffeineQueryCacheTest extends QueryCacheContract {
+ *     protected QueryCache createCache(long maxSize, Duration defaultTtl, FakeTicker ticker) { ... }
+ * }
+ * }</pre>
+ */
+public abstract class QueryCacheContract {
+    /** The clock the cache under test must use for expiry. */
+    protected final FakeTicker ticker = new FakeTicker();
+
+    /** The cache under test, created before each test and closed after it. */
+    protected QueryCache cache;
+
+    /**
+     * Creates an empty cache.
+     *
+     * @param maxSize the bound on entries
+     * @param defaultTtl the TTL of {@link QueryCache#set(String, Object)}
+     * @param ticker the time source for expiry
+     * @return a new cache
+     */
+    protected abstract QueryCache createCache(long maxSize, Duration defaultTtl, FakeTicker ticker);
+
+    @BeforeEach
+    void createCacheUnderTest() {
+        cache = createCache(1_000, Duration.ofMinutes(5), ticker);
+    }
+
+    @AfterEach
+    void closeCacheUnderTest() {
+        cache.close();
+    }
+
+    @Test
+    void set_thenGet_returnsValue() {
+        cache.set("user:1:profile", "alice");
+
+        assertThat(cache.get("user:1:profile")).isEqualTo("alice");
+        assertThat(cache.get("user:1:profile", String.class)).isEqualTo("alice");
+    }
+
+    @Test
+    void get_absent_returnsNull() {
+        assertThat(cache.get("nothing")).isNull();
+        assertThat(cache.get("nothing", String.class)).isNull();
+    }
+
+    @Test
+    void get_wrongType_throwsClassCast() {
+        cache.set("k", "text");
+
+        assertThatThrownBy(() -> cache.get("k", Integer.class)).isInstanceOf(ClassCastException.class);
+    }
+
+    @Test
+    void set_overwrites() {
+        cache.set("k", 1);
+        cache.set("k", 2);
+
+        assertThat(cache.get("k")).isEqualTo(2);
+    }
+
+    @Test
+    void set_defaultTtl_expiresAfterIt() {
+        cache.set("k", "v");
+
+        ticker.advance(Duration.ofMinutes(5).minusSeconds(1));
+        assertThat(cache.get("k")).isEqualTo("v");
+        ticker.advance(Duration.ofSeconds(2));
+        assertThat(cache.get("k")).isNull();
+    }
+
+    @Test
+    void set_perEntryTtl_expiresIndependently() {
+        cache.set("short", "v", Duration.ofSeconds(10));
+        cache.set("long", "v", Duration.ofHours(1));
+
+        ticker.advance(Duration.ofSeconds(11));
+
+        assertThat(cache.get("short")).isNull();
+        assertThat(cache.get("long")).isEqualTo("v");
+    }
+
+    @Test
+    void set_overwriteResetsTtl() {
+        cache.set("k", "old", Duration.ofSeconds(10));
+        ticker.advance(Duration.ofSeconds(8));
+        cache.set("k", "new", Duration.ofSeconds(10));
+        ticker.advance(Duration.ofSeconds(8));
+
+        assertThat(cache.get("k")).isEqualTo("new");
+    }
+
+    @Test
+    void set_zeroTtl_isNeverReadBack() {
+        cache.set("k", "v", Duration.ZERO);
+
+        assertThat(cache.get("k")).isNull();
+    }
+
+    @Test
+    void badInput_throwsNamingTheParameter() {
+        assertThatThrownBy(() -> cache.set(null, "v"))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("key");
+        assertThatThrownBy(() -> cache.set("k", null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("value");
+        assertThatThrownBy(() -> cache.set("k", "v", null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("ttl");
+        assertThatThrownBy(() -> cache.set("k", "v", Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ttl")
+                .hasMessageContaining("PT-1S");
+        assertThatThrownBy(() -> cache.get(null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> cache.getOrLoad("k", Duration.ofSeconds(-5), () -> "v"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("PT-5S");
+        assertThatThrownBy(() -> cache.getOrLoad("k", Duration.ofSeconds(1), null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("loader");
+        assertThatThrownBy(() -> cache.invalidatePrefix(null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> cache.setMaxSize(-3))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("-3");
+        // Nothing accepted before is lost by a rejected call.
+        cache.set("kept", "v");
+        assertThatThrownBy(() -> cache.set("kept", null)).isInstanceOf(NullPointerException.class);
+        assertThat(cache.get("kept")).isEqualTo("v");
+    }
+
+    @Test
+    void invalidate_removesAndReportsPresence() {
+        cache.set("k", "v");
+
+        assertThat(cache.invalidate("k")).isTrue();
+        assertThat(cache.invalidate("k")).isFalse();
+        assertThat(cache.get("k")).isNull();
+    }
+
+    @Test
+    void invalidatePrefix_touchesOnlyItsPrefix() {
+        cache.set("user:1:profile", "a");
+        cache.set("user:1:balance", "b");
+        cache.set("user:10:profile", "c");
+        cache.set("user:2:profile", "d");
+        cache.set("guild:1:user:1:", "e");
+
+        assertThat(cache.invalidatePrefix("user:1:")).isEqualTo(2);
+
+        assertThat(cache.get("user:1:profile")).isNull();
+        assertThat(cache.get("user:1:balance")).isNull();
+        assertThat(cache.get("user:10:profile")).isEqualTo("c");
+        assertThat(cache.get("user:2:profile")).isEqualTo("d");
+        assertThat(cache.get("guild:1:user:1:")).isEqualTo("e");
+        assertThat(cache.invalidatePrefix("nothing:")).isZero();
+    }
+
+    @Test
+    void clear_removesEverything() {
+        for (int i = 0; i < 100; i++) {
+            cache.set("k" + i, i);
+        }
+
+        cache.clear();
+
+        for (int i = 0; i < 100; i++) {
+            assertThat(cache.get("k" + i)).isNull();
+        }
+        assertThat(cache.stats().size()).isZero();
+    }
+
+    @Test
+    void stats_countHitsAndMissesExactly() {
+        cache.set("a", 1);
+        cache.get("a");
+        cache.get("a");
+        cache.get("a", Integer.class);
+        cache.get("b");
+
+        CacheStats stats = cache.stats();
+
+        assertThat(stats.hits()).isEqualTo(3);
+        assertThat(stats.misses()).isEqualTo(1);
+        assertThat(stats.hitRatio()).isEqualTo(0.75);
+        assertThat(stats.size()).isEqualTo(1);
+    }
+
+    @Test
+    void stats_noRequests_hitRatioIsOne() {
+        assertThat(cache.stats().hitRatio()).isEqualTo(1.0);
+        assertThat(cache.stats().requests()).isZero();
+    }
+
+    @Test
+    void getOrLoad_missThenHit_loadsOnce() {
+        AtomicInteger loads = new AtomicInteger();
+
+        String first = cache.getOrLoad("k", Duration.ofMinutes(1), () -> "v" + loads.incrementAndGet());
+        String second = cache.getOrLoad("k", Duration.ofMinutes(1), () -> "v" + loads.incrementAndGet());
+
+        assertThat(first).isEqualTo("v1");
+        assertThat(second).isEqualTo("v1");
+        assertThat(loads).hasValue(1);
+        CacheStats stats = cache.stats();
+        assertThat(stats.hits()).isEqualTo(1);
+        assertThat(stats.misses()).isEqualTo(1);
+        assertThat(stats.loadSuccesses()).isEqualTo(1);
+    }
+
+    @Test
+    void getOrLoad_ttlApplies() {
+        AtomicInteger loads = new AtomicInteger();
+        cache.getOrLoad("k", Duration.ofSeconds(30), loads::incrementAndGet);
+
+        ticker.advance(Duration.ofSeconds(31));
+
+        assertThat(cache.getOrLoad("k", Duration.ofSeconds(30), loads::incrementAndGet))
+                .isEqualTo(2);
+    }
+
+    @Test
+    void getOrLoad_sixteenConcurrentCallers_shareOneLoad() throws Exception {
+        AtomicInteger loads = new AtomicInteger();
+        CountDownLatch release = new CountDownLatch(1);
+
+        List<Future<Object>> results = callConcurrently(
+                16,
+                release,
+                () -> cache.getOrLoad("hot", Duration.ofMinutes(1), () -> {
+                    loads.incrementAndGet();
+                    awaitQuietly(release);
+                    return "value";
+                }));
+
+        for (Future<Object> result : results) {
+            assertThat(result.get(10, TimeUnit.SECONDS)).isEqualTo("value");
+        }
+        assertThat(loads).hasValue(1);
+    }
+
+    @Test
+    void getOrLoad_loaderThrows_everyWaiterSeesItAndNothingIsCached() throws Exception {
+        AtomicInteger loads = new AtomicInteger();
+        CountDownLatch release = new CountDownLatch(1);
+        IllegalStateException failure = new IllegalStateException("database down");
+
+        List<Future<Object>> results = callConcurrently(
+                8,
+                release,
+                () -> cache.getOrLoad("k", Duration.ofMinutes(1), () -> {
+                    loads.incrementAndGet();
+                    awaitQuietly(release);
+                    throw failure;
+                }));
+
+        for (Future<Object> result : results) {
+            assertThatThrownBy(() -> result.get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .cause()
+                    .isSameAs(failure);
+        }
+        assertThat(loads).hasValue(1);
+        assertThat(cache.get("k")).isNull();
+        assertThat(cache.getOrLoad("k", Duration.ofMinutes(1), () -> "recovered"))
+                .isEqualTo("recovered");
+        assertThat(cache.stats().loadFailures()).isEqualTo(1);
+    }
+
+    /**
+     * Starts {@code callers} threads that each run {@code call} at the same moment; once every one
+     * of them is parked (the loader on {@code release}, the others waiting for the loader), opens
+     * {@code release}. No sleeping: the thread states say when the pile-up is complete.
+     */
+    private static List<Future<Object>> callConcurrently(int callers, CountDownLatch release, Callable<Object> call)
+            throws InterruptedException {
+        List<Thread> threads = new CopyOnWriteArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(callers, runnable -> {
+            Thread thread = new Thread(runnable, "contract-caller");
+            threads.add(thread);
+            return thread;
+        });
+        CountDownLatch start = new CountDownLatch(1);
+        AtomicInteger entered = new AtomicInteger();
+        try {
+            List<Future<Object>> results = new ArrayList<>();
+            for (int i = 0; i < callers; i++) {
+                results.add(pool.submit(() -> {
+                    start.await();
+                    entered.incrementAndGet();
+                    return call.call();
+                }));
+            }
+            await().until(() -> threads.size() == callers);
+            start.countDown();
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> threads.stream().allMatch(thread -> {
+                                Thread.State state = thread.getState();
+                                return state == Thread.State.WAITING
+                                        || state == Thread.State.BLOCKED
+                                        || state == Thread.State.TIMED_WAITING;
+                            })
+                            && entered.get() == callers);
+            release.countDown();
+            return results;
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
+    void getOrLoad_loaderReturnsNull_cachesNothing() {
+        AtomicInteger loads = new AtomicInteger();
+
+        Supplier<String> nothing = () -> {
+            loads.incrementAndGet();
+            return null;
+        };
+        String loaded = cache.getOrLoad("k", Duration.ofMinutes(1), nothing);
+
+        assertThat(loaded).isNull();
+        assertThat(cache.getOrLoad("k", Duration.ofMinutes(1), () -> "v" + loads.incrementAndGet()))
+                .isEqualTo("v2");
+    }
+
+    @Test
+    void getOrLoadAsync_sharesOneLoadAndCaches() throws Exception {
+        AtomicInteger loads = new AtomicInteger();
+        CompletableFuture<String> gate = new CompletableFuture<>();
+
+        CompletableFuture<String> first = cache.getOrLoadAsync("k", Duration.ofMinutes(1), () -> {
+            loads.incrementAndGet();
+            return gate;
+        });
+        CompletableFuture<String> second = cache.getOrLoadAsync("k", Duration.ofMinutes(1), () -> {
+            loads.incrementAndGet();
+            return CompletableFuture.completedFuture("other");
+        });
+        gate.complete("v");
+
+        assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("v");
+        assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo("v");
+        assertThat(loads).hasValue(1);
+        await().untilAsserted(() -> assertThat(cache.get("k")).isEqualTo("v"));
+    }
+
+    @Test
+    void getOrLoadAsync_failedLoad_failsCallersAndCachesNothing() {
+        RuntimeException failure = new RuntimeException("boom");
+
+        CompletableFuture<String> result =
+                cache.getOrLoadAsync("k", Duration.ofMinutes(1), () -> CompletableFuture.failedFuture(failure));
+
+        assertThatThrownBy(() -> result.get(10, TimeUnit.SECONDS)).hasCause(failure);
+        await().untilAsserted(() -> assertThat(
+                        cache.getOrLoadAsync("k", Duration.ofMinutes(1), () -> CompletableFuture.completedFuture("ok"))
+                                .get(10, TimeUnit.SECONDS))
+                .isEqualTo("ok"));
+    }
+
+    @Test
+    void cacheable_cachesPerArgumentUnderPrefixPlusArgument() {
+        AtomicInteger calls = new AtomicInteger();
+        Function<Long, String> profiles = cache.cacheable("profile:", Duration.ofMinutes(1), id -> {
+            calls.incrementAndGet();
+            return "user-" + id;
+        });
+
+        assertThat(profiles.apply(42L)).isEqualTo("user-42");
+        assertThat(profiles.apply(42L)).isEqualTo("user-42");
+        assertThat(profiles.apply(7L)).isEqualTo("user-7");
+
+        assertThat(calls).hasValue(2);
+        assertThat(cache.get("profile:42")).isEqualTo("user-42");
+        cache.invalidate("profile:42");
+        assertThat(profiles.apply(42L)).isEqualTo("user-42");
+        assertThat(calls).hasValue(3);
+        assertThatThrownBy(() -> profiles.apply(null)).isInstanceOf(NullPointerException.class);
+    }
+
+    @Test
+    void setMaxSize_shrinks() {
+        for (int i = 0; i < 500; i++) {
+            cache.set("k" + i, i);
+        }
+
+        cache.setMaxSize(100);
+
+        assertThat(cache.getMaxSize()).isEqualTo(100);
+        await().untilAsserted(() -> assertThat(cache.stats().size()).isLessThanOrEqualTo(100));
+        assertThat(cache.stats().evictions()).isGreaterThanOrEqualTo(400);
+    }
+
+    @Test
+    void set_beyondMaxSize_evicts() {
+        cache.setMaxSize(50);
+        for (int i = 0; i < 1_000; i++) {
+            cache.set("k" + i, i);
+        }
+
+        await().untilAsserted(() -> assertThat(cache.stats().size()).isLessThanOrEqualTo(50));
+    }
+
+    @Test
+    void invalidate_afterLastSet_isNeverReadBack_underConcurrency() throws Exception {
+        int threads = 8;
+        int keysPerThread = 2_000;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch start = new CountDownLatch(1);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < keysPerThread; i++) {
+                        String key = "t" + thread + ":" + i;
+                        cache.set(key, i);
+                        cache.invalidate(key);
+                        // another thread works on a neighbour's keys at the same time
+                        cache.get("t" + ((thread + 1) % threads) + ":" + i);
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> future : done) {
+                future.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (int t = 0; t < threads; t++) {
+            for (int i = 0; i < keysPerThread; i++) {
+                assertThat(cache.get("t" + t + ":" + i)).isNull();
+            }
+        }
+    }
+
+    @Test
+    void close_isIdempotent() {
+        cache.close();
+        cache.close();
+    }
+}
