@@ -1,0 +1,270 @@
+package dev.perfkit.cache.caffeine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.perfkit.FakeTicker;
+import dev.perfkit.Perf;
+import dev.perfkit.PerfConfig;
+import dev.perfkit.cache.CacheStats;
+import dev.perfkit.cache.QueryCache;
+import dev.perfkit.cache.QueryCacheContract;
+import dev.perfkit.memory.MemoryPressureLevel;
+import dev.perfkit.memory.MemoryPressureRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class CaffeineQueryCacheTest extends QueryCacheContract {
+    private final MeterRegistry registry = new SimpleMeterRegistry();
+    private final MemoryPressureRegistry pressure = MemoryPressureRegistry.create();
+
+    @Override
+    protected QueryCache createCache(long maxSize, Duration defaultTtl, FakeTicker ticker) {
+        return CaffeineQueryCache.builder()
+                .name("contract")
+                .maxSize(maxSize)
+                .defaultTtl(defaultTtl)
+                .ticker(ticker::getAsLong)
+                .executor(Runnable::run)
+                .meterRegistry(registry)
+                .pressureRegistry(pressure)
+                .build();
+    }
+
+    private CaffeineQueryCache caffeine() {
+        return (CaffeineQueryCache) cache;
+    }
+
+    @Test
+    void create_takesSizeTtlAndRegistryFromConfig() {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        PerfConfig config = PerfConfig.builder()
+                .queryCacheSize(1234)
+                .queryCacheTtl(Duration.ofSeconds(42))
+                .meterRegistry(meters)
+                .build();
+
+        try (CaffeineQueryCache created = CaffeineQueryCache.create(config)) {
+            assertThat(created.getMaxSize()).isEqualTo(1234);
+            assertThat(created.defaultTtl()).isEqualTo(Duration.ofSeconds(42));
+            assertThat(created.name()).isEqualTo("query-cache");
+            assertThat(meters.find("cache.size").tag("cache", "query-cache").gauge())
+                    .isNotNull();
+        }
+    }
+
+    @Test
+    void perf_getQueryCache_isCaffeineFromServiceLoader() {
+        Perf.reset();
+        try {
+            Perf.configure(PerfConfig.builder()
+                    .queryCacheSize(321)
+                    .meterRegistry(new SimpleMeterRegistry())
+                    .build());
+
+            QueryCache fromFacade = Perf.getQueryCache();
+
+            assertThat(fromFacade).isInstanceOf(CaffeineQueryCache.class);
+            assertThat(fromFacade.getMaxSize()).isEqualTo(321);
+            assertThat(Perf.getQueryCache()).isSameAs(fromFacade);
+        } finally {
+            Perf.reset();
+        }
+    }
+
+    @Test
+    void metrics_publishTheSameNumbersAsStats() {
+        cache.set("a", 1);
+        cache.get("a");
+        cache.get("a");
+        cache.get("missing");
+        cache.getOrLoad("loaded", Duration.ofMinutes(1), () -> "v");
+
+        CacheStats stats = cache.stats();
+        assertThat(registry.get("cache.gets")
+                        .tag("cache", "contract")
+                        .tag("result", "hit")
+                        .functionCounter()
+                        .count())
+                .isEqualTo(stats.hits());
+        assertThat(registry.get("cache.gets")
+                        .tag("cache", "contract")
+                        .tag("result", "miss")
+                        .functionCounter()
+                        .count())
+                .isEqualTo(stats.misses());
+        assertThat(registry.get("cache.size").tag("cache", "contract").gauge().value())
+                .isEqualTo(stats.size());
+        assertThat(stats.hits()).isEqualTo(2);
+        assertThat(stats.misses()).isEqualTo(2);
+        assertThat(stats.loadSuccesses()).isEqualTo(1);
+        assertThat(stats.totalLoadTime()).isPositive();
+    }
+
+    @Test
+    void close_removesMetersAndUnregistersFromPressure() {
+        assertThat(registry.find("cache.gets").tag("cache", "contract").meters())
+                .isNotEmpty();
+        assertThat(pressure.size()).isEqualTo(1);
+
+        cache.close();
+
+        assertThat(registry.find("cache.gets").tag("cache", "contract").meters())
+                .isEmpty();
+        assertThat(pressure.size()).isZero();
+    }
+
+    @Test
+    void memoryPressure_moderateDropsColdestHalf_criticalDropsAll() {
+        for (int i = 0; i < 100; i++) {
+            cache.set("k" + i, i);
+        }
+        for (int round = 0; round < 5; round++) {
+            for (int i = 0; i < 10; i++) {
+                cache.get("k" + i); // the first ten are hot
+            }
+        }
+
+        List<String> moderate = pressure.relieve(MemoryPressureLevel.MODERATE);
+
+        assertThat(moderate).singleElement().asString().contains("dropped 50 of 100");
+        assertThat(cache.stats().size()).isEqualTo(50);
+        for (int i = 0; i < 10; i++) {
+            assertThat(cache.get("k" + i)).as("hot key k%d survives", i).isEqualTo(i);
+        }
+
+        caffeine().relieveMemoryPressure(MemoryPressureLevel.CRITICAL);
+        assertThat(cache.stats().size()).isZero();
+    }
+
+    @Test
+    void cacheNullsFor_remembersAbsenceForItsTtl() {
+        try (CaffeineQueryCache absent = CaffeineQueryCache.builder()
+                .name("absent")
+                .cacheNullsFor(Duration.ofSeconds(10))
+                .ticker(ticker::getAsLong)
+                .executor(Runnable::run)
+                .meterRegistry(registry)
+                .pressureRegistry(pressure)
+                .build()) {
+            AtomicInteger loads = new AtomicInteger();
+
+            assertThat(absent.getOrLoad("user:404", Duration.ofMinutes(5), () -> {
+                        loads.incrementAndGet();
+                        return (String) null;
+                    }))
+                    .isNull();
+            assertThat(absent.getOrLoad("user:404", Duration.ofMinutes(5), () -> "found" + loads.incrementAndGet()))
+                    .isNull();
+            assertThat(absent.get("user:404")).isNull();
+            assertThat(loads).hasValue(1);
+
+            ticker.advance(Duration.ofSeconds(11));
+            assertThat(absent.getOrLoad("user:404", Duration.ofMinutes(5), () -> "found" + loads.incrementAndGet()))
+                    .isEqualTo("found2");
+        }
+    }
+
+    @Test
+    void builder_rejectsBadValuesWithTheValue() {
+        CaffeineQueryCache.Builder builder = CaffeineQueryCache.builder();
+        assertThatThrownBy(() -> builder.maxSize(-1)).hasMessage("maxSize must be zero or positive: -1");
+        assertThatThrownBy(() -> builder.defaultTtl(Duration.ofSeconds(-2)))
+                .hasMessage("defaultTtl must not be negative: PT-2S");
+        assertThatThrownBy(() -> builder.cacheNullsFor(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> builder.name("")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> builder.ticker(null)).hasMessage("ticker");
+    }
+
+    @Test
+    void set_hugeTtl_doesNotOverflow() {
+        cache.set("forever", "v", Duration.ofDays(365L * 1000));
+
+        ticker.advance(Duration.ofDays(365));
+
+        assertThat(cache.get("forever")).isEqualTo("v");
+    }
+
+    /**
+     * 16 threads × 100k mixed operations on a small key space. Afterwards: the size bound holds,
+     * every lookup was counted as exactly one hit or miss, and every key a thread invalidated after
+     * its own last write stays gone.
+     */
+    @Test
+    void mixedOperations_sixteenThreads_keepInvariants() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("CaffeineQueryCacheTest.mixedOperations seed=" + seed);
+        int threads = 16;
+        int operations = 100_000;
+        long maxSize = 500;
+        cache.setMaxSize(maxSize);
+        AtomicInteger lookups = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch start = new CountDownLatch(1);
+        try {
+            List<Future<List<String>>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                SplittableRandom random = new SplittableRandom(seed + t);
+                int thread = t;
+                results.add(pool.submit(() -> {
+                    start.await();
+                    int myLookups = 0;
+                    for (int i = 0; i < operations; i++) {
+                        String shared = "shared:" + random.nextInt(2_000);
+                        switch (random.nextInt(10)) {
+                            case 0, 1 -> cache.set(shared, i, Duration.ofMinutes(1 + random.nextInt(10)));
+                            case 2 -> cache.invalidate(shared);
+                            case 3 -> {
+                                cache.getOrLoad(shared, Duration.ofMinutes(1), () -> "loaded");
+                                myLookups++;
+                            }
+                            case 4 -> {
+                                if (random.nextInt(1_000) == 0) {
+                                    cache.invalidatePrefix("shared:1");
+                                }
+                            }
+                            default -> {
+                                cache.get(shared);
+                                myLookups++;
+                            }
+                        }
+                    }
+                    lookups.addAndGet(myLookups);
+                    // Keys only this thread writes: set, then invalidate as the last word.
+                    List<String> invalidated = new ArrayList<>();
+                    for (int i = 0; i < 200; i++) {
+                        String own = "own:" + thread + ":" + i;
+                        cache.set(own, i);
+                        cache.invalidate(own);
+                        invalidated.add(own);
+                    }
+                    return invalidated;
+                }));
+            }
+            start.countDown();
+            List<String> invalidated = new ArrayList<>();
+            for (Future<List<String>> result : results) {
+                invalidated.addAll(result.get(120, TimeUnit.SECONDS));
+            }
+            CacheStats before = cache.stats();
+            assertThat(before.size()).as("seed %d", seed).isLessThanOrEqualTo(maxSize);
+            assertThat(before.hits() + before.misses()).as("seed %d", seed).isEqualTo(lookups.get());
+            for (String key : invalidated) {
+                assertThat(cache.get(key)).as("seed %d key %s", seed, key).isNull();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
