@@ -313,6 +313,41 @@ public final class PerfConfig {
         return (Duration) values.get(Setting.TRACKED_OBJECT_LIFETIME);
     }
 
+    /** The most objects tracked for leaks at once ({@code MAX_TRACKED_OBJECTS}); past it, tracking samples. */
+    public int maxTrackedObjects() {
+        return Math.toIntExact((Long) values.get(Setting.MAX_TRACKED_OBJECTS));
+    }
+
+    /** The interval of the background memory sampler ({@code MEMORY_SAMPLE_INTERVAL}, seconds). */
+    public Duration memorySampleInterval() {
+        return (Duration) values.get(Setting.MEMORY_SAMPLE_INTERVAL);
+    }
+
+    /** The number of samples kept for the memory trend ({@code MEMORY_TREND_SAMPLES}). */
+    public int memoryTrendSamples() {
+        return Math.toIntExact((Long) values.get(Setting.MEMORY_TREND_SAMPLES));
+    }
+
+    /** How long one RSS reading is reused by {@code getMemoryUsage()} ({@code MEMORY_READ_CACHE_MS}). */
+    public Duration memoryReadCache() {
+        return (Duration) values.get(Setting.MEMORY_READ_CACHE_MS);
+    }
+
+    /** The shortest time between two collections perfkit triggers by itself ({@code GC_MIN_INTERVAL}, seconds). */
+    public Duration gcMinInterval() {
+        return (Duration) values.get(Setting.GC_MIN_INTERVAL);
+    }
+
+    /** The allocation above which a {@code memoryIntensive} call is logged ({@code MEMORY_INTENSIVE_LOG_MB}). */
+    public long memoryIntensiveLogMb() {
+        return (Long) values.get(Setting.MEMORY_INTENSIVE_LOG_MB);
+    }
+
+    /** Whether crossing {@code MEMORY_LIMIT_MB} relieves pressure automatically ({@code MEMORY_PRESSURE_RELIEF}). */
+    public boolean memoryPressureRelief() {
+        return (Boolean) values.get(Setting.MEMORY_PRESSURE_RELIEF);
+    }
+
     /** The registry every component publishes its metrics to; by default {@link Metrics#globalRegistry}. */
     public MeterRegistry meterRegistry() {
         return meterRegistry;
@@ -493,6 +528,82 @@ public final class PerfConfig {
          */
         public Builder trackedObjectLifetime(Duration trackedObjectLifetime) {
             return set(Setting.TRACKED_OBJECT_LIFETIME, "trackedObjectLifetime", trackedObjectLifetime);
+        }
+
+        /**
+         * Sets the most objects tracked for leaks at once.
+         *
+         * @param maxTrackedObjects a positive number
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder maxTrackedObjects(int maxTrackedObjects) {
+            return set(Setting.MAX_TRACKED_OBJECTS, "maxTrackedObjects", (long) maxTrackedObjects);
+        }
+
+        /**
+         * Sets the interval of the background memory sampler.
+         *
+         * @param memorySampleInterval at least one second
+         * @return this builder
+         * @throws IllegalArgumentException if shorter than a second
+         */
+        public Builder memorySampleInterval(Duration memorySampleInterval) {
+            return set(Setting.MEMORY_SAMPLE_INTERVAL, "memorySampleInterval", memorySampleInterval);
+        }
+
+        /**
+         * Sets the number of samples kept for the memory trend.
+         *
+         * @param memoryTrendSamples at least 2
+         * @return this builder
+         * @throws IllegalArgumentException if less than 2
+         */
+        public Builder memoryTrendSamples(int memoryTrendSamples) {
+            return set(Setting.MEMORY_TREND_SAMPLES, "memoryTrendSamples", (long) memoryTrendSamples);
+        }
+
+        /**
+         * Sets how long one RSS reading is reused.
+         *
+         * @param memoryReadCache zero (never reuse) or more
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder memoryReadCache(Duration memoryReadCache) {
+            return set(Setting.MEMORY_READ_CACHE_MS, "memoryReadCache", memoryReadCache);
+        }
+
+        /**
+         * Sets the shortest time between two collections perfkit triggers by itself.
+         *
+         * @param gcMinInterval zero or more
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder gcMinInterval(Duration gcMinInterval) {
+            return set(Setting.GC_MIN_INTERVAL, "gcMinInterval", gcMinInterval);
+        }
+
+        /**
+         * Sets the allocation above which a {@code memoryIntensive} call is logged.
+         *
+         * @param memoryIntensiveLogMb a positive number of megabytes
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder memoryIntensiveLogMb(long memoryIntensiveLogMb) {
+            return set(Setting.MEMORY_INTENSIVE_LOG_MB, "memoryIntensiveLogMb", memoryIntensiveLogMb);
+        }
+
+        /**
+         * Sets whether crossing the memory limit relieves pressure automatically.
+         *
+         * @param memoryPressureRelief on or off
+         * @return this builder
+         */
+        public Builder memoryPressureRelief(boolean memoryPressureRelief) {
+            return set(Setting.MEMORY_PRESSURE_RELIEF, "memoryPressureRelief", memoryPressureRelief);
         }
 
         /**

@@ -47,14 +47,48 @@ enum Setting {
             "Default expected lifetime of a tracked object; alive past it, it is a leak suspect",
             Duration.ofSeconds(300),
             Duration.ofSeconds(300),
-            Duration.ofSeconds(300));
+            Duration.ofSeconds(300)),
+    MAX_TRACKED_OBJECTS(
+            Type.COUNT, 1, "Objects tracked for leaks at once; past it, tracking samples", 10_000L, 50_000L, 100_000L),
+    MEMORY_SAMPLE_INTERVAL(
+            Type.SECONDS,
+            1,
+            "Interval of the background memory sampler behind trends and the limit check",
+            Duration.ofSeconds(60),
+            Duration.ofSeconds(30),
+            Duration.ofSeconds(10)),
+    MEMORY_TREND_SAMPLES(Type.COUNT, 2, "Samples kept for the memory trend", 60L, 120L, 360L),
+    MEMORY_READ_CACHE_MS(
+            Type.MILLIS,
+            0,
+            "How long one RSS reading is reused by getMemoryUsage()",
+            Duration.ofMillis(1_000),
+            Duration.ofMillis(500),
+            Duration.ofMillis(200)),
+    GC_MIN_INTERVAL(
+            Type.SECONDS,
+            0,
+            "Shortest time between two collections perfkit triggers by itself",
+            Duration.ofSeconds(300),
+            Duration.ofSeconds(120),
+            Duration.ofSeconds(60)),
+    MEMORY_INTENSIVE_LOG_MB(
+            Type.MEGABYTES, 1, "A memoryIntensive call that allocates more than this is logged", 50L, 100L, 200L),
+    MEMORY_PRESSURE_RELIEF(
+            Type.BOOLEAN,
+            0,
+            "Relieve pressure automatically when RSS crosses MEMORY_LIMIT_MB",
+            Boolean.TRUE,
+            Boolean.TRUE,
+            Boolean.TRUE);
 
     /** How a setting's raw text is parsed and what range it accepts. */
     enum Type {
         COUNT("a whole number", ""),
         MEGABYTES("a whole number of megabytes", " MB"),
         SECONDS("a whole number of seconds", " s"),
-        MILLIS("a whole number of milliseconds", " ms");
+        MILLIS("a whole number of milliseconds", " ms"),
+        BOOLEAN("true or false", "");
 
         private final String description;
         private final String unit;
@@ -106,6 +140,12 @@ enum Setting {
     /** Parses environment text; the caller wraps the message with the variable and its source. */
     Object parse(String raw) {
         String text = raw.strip();
+        if (type == Type.BOOLEAN) {
+            if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+                return Boolean.valueOf(text);
+            }
+            throw new IllegalArgumentException(accepted());
+        }
         long number;
         try {
             number = Long.parseLong(text);
@@ -119,6 +159,7 @@ enum Setting {
             case COUNT, MEGABYTES -> number;
             case SECONDS -> Duration.ofSeconds(number);
             case MILLIS -> Duration.ofMillis(number);
+            case BOOLEAN -> throw new AssertionError("handled above");
         };
     }
 
@@ -129,6 +170,7 @@ enum Setting {
                     case COUNT, MEGABYTES -> (Long) value >= minimum;
                     case SECONDS, MILLIS ->
                         !((Duration) value).isNegative() && ((Duration) value).compareTo(minimumDuration()) >= 0;
+                    case BOOLEAN -> true;
                 };
         if (!ok) {
             throw new IllegalArgumentException(parameter + " must be " + minimumText() + ": " + value);
@@ -144,12 +186,15 @@ enum Setting {
         if (minimum == 0) {
             return "zero or positive";
         }
-        return type == Type.COUNT || type == Type.MEGABYTES ? "positive" : "at least " + minimum + type.unit;
+        if (minimum == 1 && (type == Type.COUNT || type == Type.MEGABYTES)) {
+            return "positive";
+        }
+        return "at least " + minimum + type.unit;
     }
 
     /** What the environment accepts, e.g. "expected a whole number >= 0". */
     String accepted() {
-        return "expected " + type.description + " >= " + minimum;
+        return type == Type.BOOLEAN ? "expected true or false" : "expected " + type.description + " >= " + minimum;
     }
 
     /** Formats a value in the environment's unit, e.g. "300 s". */
@@ -158,6 +203,7 @@ enum Setting {
             case COUNT, MEGABYTES -> value + type.unit;
             case SECONDS -> ((Duration) value).toSeconds() + type.unit;
             case MILLIS -> ((Duration) value).toMillis() + type.unit;
+            case BOOLEAN -> value.toString();
         };
     }
 }
