@@ -347,6 +347,52 @@ public abstract class QueryCacheContract {
     }
 
     @Test
+    void invalidate_duringLoad_theLoadedValueIsNotCached() throws Exception {
+        CountDownLatch loading = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<String> loader = pool.submit(() -> cache.getOrLoad("k", Duration.ofMinutes(1), () -> {
+                loading.countDown();
+                awaitQuietly(release);
+                return "stale";
+            }));
+            loading.await();
+
+            cache.invalidate("k");
+            release.countDown();
+
+            assertThat(loader.get(10, TimeUnit.SECONDS)).isEqualTo("stale"); // its caller still gets it
+            assertThat(cache.get("k")).isNull();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void set_duringLoad_theSetValueWins() throws Exception {
+        CountDownLatch loading = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<String> loader = pool.submit(() -> cache.getOrLoad("k", Duration.ofMinutes(1), () -> {
+                loading.countDown();
+                awaitQuietly(release);
+                return "loaded-before-the-write";
+            }));
+            loading.await();
+
+            cache.set("k", "written");
+            release.countDown();
+            loader.get(10, TimeUnit.SECONDS);
+
+            assertThat(cache.get("k")).isEqualTo("written");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void getOrLoad_loaderReturnsNull_cachesNothing() {
         AtomicInteger loads = new AtomicInteger();
 
