@@ -293,6 +293,26 @@ public final class PerfConfig {
         return (Duration) values.get(Setting.SLOW_QUERY_THRESHOLD_MS);
     }
 
+    /** The number of slow queries the profiler keeps ({@code SLOW_QUERY_LOG_SIZE}). */
+    public int slowQueryLogSize() {
+        return Math.toIntExact((Long) values.get(Setting.SLOW_QUERY_LOG_SIZE));
+    }
+
+    /** The runs of one shape within one scope that make an N+1 warning ({@code N_PLUS_ONE_THRESHOLD}). */
+    public int nPlusOneThreshold() {
+        return Math.toIntExact((Long) values.get(Setting.N_PLUS_ONE_THRESHOLD));
+    }
+
+    /** The default limit of concurrent database calls ({@code DB_MAX_CONCURRENCY}). */
+    public int dbMaxConcurrency() {
+        return Math.toIntExact((Long) values.get(Setting.DB_MAX_CONCURRENCY));
+    }
+
+    /** The default number of database calls per second ({@code DB_RATE_LIMIT}). */
+    public int dbRateLimit() {
+        return Math.toIntExact((Long) values.get(Setting.DB_RATE_LIMIT));
+    }
+
     /** The default number of items per batch of a batch processor ({@code BATCH_SIZE}). */
     public int batchSize() {
         return Math.toIntExact((Long) values.get(Setting.BATCH_SIZE));
@@ -484,6 +504,50 @@ public final class PerfConfig {
          */
         public Builder slowQueryThreshold(Duration slowQueryThreshold) {
             return set(Setting.SLOW_QUERY_THRESHOLD_MS, "slowQueryThreshold", slowQueryThreshold);
+        }
+
+        /**
+         * Sets the number of slow queries the profiler keeps.
+         *
+         * @param slowQueryLogSize a positive number
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder slowQueryLogSize(int slowQueryLogSize) {
+            return set(Setting.SLOW_QUERY_LOG_SIZE, "slowQueryLogSize", (long) slowQueryLogSize);
+        }
+
+        /**
+         * Sets the runs of one shape within one scope that make an N+1 warning.
+         *
+         * @param nPlusOneThreshold at least 2
+         * @return this builder
+         * @throws IllegalArgumentException if less than 2
+         */
+        public Builder nPlusOneThreshold(int nPlusOneThreshold) {
+            return set(Setting.N_PLUS_ONE_THRESHOLD, "nPlusOneThreshold", (long) nPlusOneThreshold);
+        }
+
+        /**
+         * Sets the default limit of concurrent database calls.
+         *
+         * @param dbMaxConcurrency a positive number
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder dbMaxConcurrency(int dbMaxConcurrency) {
+            return set(Setting.DB_MAX_CONCURRENCY, "dbMaxConcurrency", (long) dbMaxConcurrency);
+        }
+
+        /**
+         * Sets the default number of database calls per second.
+         *
+         * @param dbRateLimit a positive number
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder dbRateLimit(int dbRateLimit) {
+            return set(Setting.DB_RATE_LIMIT, "dbRateLimit", (long) dbRateLimit);
         }
 
         /**

@@ -26,6 +26,11 @@ enum Setting {
             Duration.ofMillis(100),
             Duration.ofMillis(100),
             Duration.ofMillis(100)),
+    SLOW_QUERY_LOG_SIZE(Type.COUNT, 1, "Slow queries kept by the profiler, newest first", 50L, 200L, 1_000L),
+    N_PLUS_ONE_THRESHOLD(
+            Type.COUNT, 2, "Runs of one query shape within one scope that make an N+1 warning", 5L, 5L, 5L),
+    DB_MAX_CONCURRENCY(Type.COUNT, 1, "Default limit of concurrent database calls (Retries.bulkhead)", 10L, 25L, 50L),
+    DB_RATE_LIMIT(Type.COUNT, 1, "Default database calls per second (Retries.rateLimiter)", 50L, 200L, 1_000L),
     BATCH_SIZE(Type.COUNT, 1, "Items per batch: a batch processor flushes at this many", 20L, 50L, 100L),
     BATCH_MAX_DELAY_MS(
             Type.MILLIS,

@@ -1,0 +1,158 @@
+package dev.perfkit.profile;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A bounded cache of {@link QueryShape}s keyed by the structure of the query, for hot paths that
+ * see the same query structures with different values over and over (a profiler, a command
+ * listener).
+ *
+ * <pre>{@code
+ * QueryShapeCache shapes = QueryShapeCache.create(10_000);
+ * QueryShape shape = shapes.shapeOf(filter, sort);      // computed once per structure
+ * }</pre>
+ *
+ * <p>The key is a 64-bit fingerprint of the structure: field names and operators in order, the class
+ * of each literal, and whether an array holds one element or several (which changes the ESR
+ * classification of {@code $in}) — never the values. Computing it walks the query once without
+ * allocating, several times cheaper than computing the shape. Two different structures would have
+ * to collide on 64 bits to share a shape; with ten thousand distinct structures the odds are about
+ * one in three hundred billion. Once {@code maxEntries} structures are cached, further structures
+ * are computed on every call and not stored.
+ *
+ * <p>Thread-safe.
+ */
+public final class QueryShapeCache {
+    private static final long SEED = 0x9E3779B97F4A7C15L;
+    private static final int MAX_DEPTH = 64;
+
+    private final int maxEntries;
+    private final ConcurrentHashMap<Long, QueryShape> shapes = new ConcurrentHashMap<>();
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+
+    private QueryShapeCache(int maxEntries) {
+        this.maxEntries = maxEntries;
+    }
+
+    /**
+     * Creates a cache.
+     *
+     * @param maxEntries the most structures cached; positive
+     * @return a new cache
+     * @throws IllegalArgumentException if {@code maxEntries} is not positive
+     */
+    public static QueryShapeCache create(int maxEntries) {
+        if (maxEntries <= 0) {
+            throw new IllegalArgumentException("maxEntries must be positive: " + maxEntries);
+        }
+        return new QueryShapeCache(maxEntries);
+    }
+
+    /**
+     * Returns the shape of a filter with its sort, from the cache when its structure was seen.
+     *
+     * @param query the filter
+     * @param sort the sort, empty for none
+     * @return the shape, equal to {@code QueryShape.of(query, sort)}
+     * @throws NullPointerException if an argument is null
+     */
+    public QueryShape shapeOf(Map<String, ?> query, Map<String, ?> sort) {
+        requireNonNull(query, "query");
+        requireNonNull(sort, "sort");
+        long key = mix(fingerprint(query, 0), sortFingerprint(sort));
+        QueryShape shape = shapes.get(key);
+        if (shape != null) {
+            hits.increment();
+            return shape;
+        }
+        misses.increment();
+        shape = QueryShape.of(query, sort);
+        if (shapes.size() < maxEntries) {
+            QueryShape raced = shapes.putIfAbsent(key, shape);
+            if (raced != null) {
+                return raced;
+            }
+        }
+        return shape;
+    }
+
+    /** Returns the number of structures cached. */
+    public int size() {
+        return shapes.size();
+    }
+
+    /** Returns how many lookups found their structure cached. */
+    public long hits() {
+        return hits.sum();
+    }
+
+    /** Returns how many lookups computed a shape. */
+    public long misses() {
+        return misses.sum();
+    }
+
+    /** Forgets every cached shape. */
+    public void clear() {
+        shapes.clear();
+    }
+
+    private static long mix(long hash, long value) {
+        long h = (hash ^ value) * SEED;
+        return h ^ (h >>> 29);
+    }
+
+    private static long fingerprint(Map<?, ?> document, int depth) {
+        long hash = mix(SEED, document.size());
+        if (depth > MAX_DEPTH) {
+            return hash;
+        }
+        for (Map.Entry<?, ?> entry : document.entrySet()) {
+            Object key = entry.getKey();
+            hash = mix(hash, key == null ? 0 : key.hashCode());
+            hash = mix(hash, valueFingerprint(entry.getValue(), depth + 1));
+        }
+        return hash;
+    }
+
+    private static long valueFingerprint(Object value, int depth) {
+        if (value == null) {
+            return 1;
+        }
+        if (value instanceof Map<?, ?> map) {
+            return mix(2, fingerprint(map, depth));
+        }
+        if (value instanceof Collection<?> elements) {
+            // Distinct element structures, order-insensitive, plus "one or several" (for $in).
+            long union = 0;
+            for (Object element : elements) {
+                union |= mix(SEED, valueFingerprint(element, depth + 1));
+            }
+            return mix(elements.size() == 1 ? 3 : 5, union);
+        }
+        if (value instanceof Object[] array) {
+            long union = 0;
+            for (Object element : array) {
+                union |= mix(SEED, valueFingerprint(element, depth + 1));
+            }
+            return mix(array.length == 1 ? 3 : 5, union);
+        }
+        return value.getClass().hashCode();
+    }
+
+    private static long sortFingerprint(Map<?, ?> sort) {
+        long hash = mix(SEED, sort.size());
+        for (Map.Entry<?, ?> entry : sort.entrySet()) {
+            hash = mix(hash, entry.getKey() == null ? 0 : entry.getKey().hashCode());
+            Object direction = entry.getValue();
+            // the same reading as QueryShape: negative is descending, anything else ascending
+            hash = mix(hash, direction instanceof Number number ? (number.doubleValue() < 0 ? 7 : 8) : 11);
+        }
+        return hash;
+    }
+}

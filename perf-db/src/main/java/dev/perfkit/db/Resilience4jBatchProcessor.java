@@ -1,0 +1,494 @@
+package dev.perfkit.db;
+
+import dev.perfkit.PerfException;
+import dev.perfkit.batch.BatchProcessor;
+import dev.perfkit.batch.BatchProcessorSpec;
+import dev.perfkit.batch.BatchRejectedException;
+import dev.perfkit.batch.BatchStats;
+import dev.perfkit.batch.OverflowPolicy;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/*
+ * The batch processor behind Perf.batchProcessor(...).
+ *
+ * Concurrency: one lock guards the queue, the in-flight set and the flags. add() enqueues under
+ * it and, when a batch is full, asks the scheduler thread to dispatch; the first item of an empty
+ * queue arms a timer for maxDelay. dispatch() runs only on the scheduler thread, takes due
+ * batches (full, old enough, or covered by flush()/close()) while fewer than maxInFlight are in
+ * flight, and starts them outside the lock. No thread busy-waits: producers that find the queue
+ * full wait on a condition (BLOCK) for at most offerTimeout.
+ *
+ * Processing: each batch runs through a Resilience4j Retry (exponential backoff with jitter,
+ * retries scheduled on the scheduler thread, never sleeping). Synchronous handlers run on a pool of
+ * maxInFlight worker threads, asynchronous handlers are called from the scheduler thread. When the
+ * retry gives up, the dead-letter handler gets the batch and every item's future fails with the
+ * last failure. Counters are updated before futures complete, so stats() never lags behind what a
+ * caller has observed.
+ *
+ * Shutdown: close() stops accepting, marks everything queued as due and waits up to closeTimeout.
+ * Items still queued then are removed and failed (never processed); batches already in flight run
+ * to their end, since an item must not be both failed and processed.
+ */
+final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
+    private static final Logger log = LoggerFactory.getLogger(Resilience4jBatchProcessor.class);
+
+    private record Pending<T>(T item, CompletableFuture<Void> future, long enqueuedNanos, long sequence) {}
+
+    private final BatchProcessorSpec<T> spec;
+    private final String name;
+    private final long maxDelayNanos;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition notFull = lock.newCondition();
+    private final ArrayDeque<Pending<T>> queue = new ArrayDeque<>();
+    private final Set<List<Pending<T>>> inFlight = Collections.newSetFromMap(new IdentityHashMap<>());
+    private long nextSequence;
+    private long flushUpTo = -1;
+    private long inFlightItems;
+    private boolean closed;
+    private boolean dispatchScheduled;
+    private ScheduledFuture<?> delayTimer;
+
+    private final ScheduledThreadPoolExecutor scheduler;
+    private final ExecutorService workers;
+    private final Retry retry;
+    private final Thread shutdownHook;
+
+    private final LongAdder added = new LongAdder();
+    private final LongAdder processed = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+    private final LongAdder batches = new LongAdder();
+    private final LongAdder retried = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final List<Meter> meters = new ArrayList<>();
+    private final MeterRegistry meterRegistry;
+
+    Resilience4jBatchProcessor(BatchProcessorSpec<T> spec) {
+        this.spec = spec;
+        this.name = spec.name();
+        this.maxDelayNanos = spec.maxDelay().toNanos();
+        this.scheduler = new ScheduledThreadPoolExecutor(1, daemonThreads("perfkit-batch-" + name, false));
+        scheduler.setRemoveOnCancelPolicy(true);
+        this.workers = spec.isAsync()
+                ? null
+                : Executors.newFixedThreadPool(
+                        spec.maxInFlight(), daemonThreads("perfkit-batch-" + name + "-worker", true));
+        this.retry = Retry.of(
+                "perfkit-batch-" + name,
+                RetryConfig.custom()
+                        .maxAttempts(spec.maxAttempts())
+                        .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(
+                                spec.initialBackoff(), spec.backoffMultiplier(), 0.5, spec.maxBackoff()))
+                        .retryOnException(failure -> spec.retryOn().test(failure))
+                        .build());
+        retry.getEventPublisher().onRetry(event -> retried.increment());
+        this.meterRegistry = spec.meterRegistry();
+        registerMeters();
+        if (spec.drainOnShutdown()) {
+            shutdownHook = new Thread(this::close, "perfkit-batch-" + name + "-shutdown");
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        } else {
+            shutdownHook = null;
+        }
+    }
+
+    private static ThreadFactory daemonThreads(String name, boolean numbered) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, numbered ? name + "-" + count.incrementAndGet() : name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    // ---- accepting
+
+    @Override
+    public CompletableFuture<Void> add(T item) {
+        if (item == null) {
+            throw new NullPointerException("item");
+        }
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("batch processor '" + name + "' is closed");
+            }
+            if (queue.size() >= spec.maxPending()) {
+                waitForRoom();
+            }
+            CompletableFuture<Void> future = new CompletableFuture<>();
+            queue.addLast(new Pending<>(item, future, System.nanoTime(), nextSequence++));
+            added.increment();
+            if (queue.size() >= spec.batchSize()) {
+                scheduleDispatch();
+            } else if (queue.size() == 1) {
+                armDelayTimer(maxDelayNanos);
+            }
+            return future;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Called with the lock held and the queue full. */
+    private void waitForRoom() {
+        if (spec.overflowPolicy() == OverflowPolicy.REJECT) {
+            rejected.increment();
+            throw new BatchRejectedException("batch processor '" + name + "' already holds " + spec.maxPending()
+                    + " pending items (maxPending) and its overflow policy is REJECT");
+        }
+        long remaining = spec.offerTimeout().toNanos();
+        try {
+            while (queue.size() >= spec.maxPending()) {
+                if (closed) {
+                    throw new IllegalStateException("batch processor '" + name + "' is closed");
+                }
+                if (remaining <= 0) {
+                    rejected.increment();
+                    throw new BatchRejectedException("batch processor '" + name + "' still held " + spec.maxPending()
+                            + " pending items (maxPending) after waiting " + spec.offerTimeout()
+                            + " for room (overflow policy BLOCK)");
+                }
+                remaining = notFull.awaitNanos(remaining);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            rejected.increment();
+            throw new BatchRejectedException(
+                    "interrupted while waiting for room in batch processor '" + name + "'; the item was not added");
+        }
+    }
+
+    // ---- dispatching (scheduler thread)
+
+    /** Called with the lock held. */
+    private void scheduleDispatch() {
+        if (!dispatchScheduled && !scheduler.isShutdown()) {
+            dispatchScheduled = true;
+            scheduler.execute(this::dispatch);
+        }
+    }
+
+    /** Called with the lock held. */
+    private void armDelayTimer(long delayNanos) {
+        if (delayTimer != null) {
+            delayTimer.cancel(false);
+        }
+        if (!scheduler.isShutdown()) {
+            delayTimer = scheduler.schedule(this::dispatch, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void dispatch() {
+        List<List<Pending<T>>> toStart = new ArrayList<>();
+        lock.lock();
+        try {
+            dispatchScheduled = false;
+            long now = System.nanoTime();
+            while (inFlight.size() < spec.maxInFlight() && !queue.isEmpty()) {
+                Pending<T> oldest = queue.peekFirst();
+                boolean due = queue.size() >= spec.batchSize()
+                        || now - oldest.enqueuedNanos() >= maxDelayNanos
+                        || oldest.sequence() <= flushUpTo;
+                if (!due) {
+                    break;
+                }
+                int size = Math.min(spec.batchSize(), queue.size());
+                List<Pending<T>> batch = new ArrayList<>(size);
+                for (int i = 0; i < size; i++) {
+                    batch.add(queue.pollFirst());
+                }
+                inFlight.add(batch);
+                inFlightItems += size;
+                toStart.add(batch);
+            }
+            if (!toStart.isEmpty()) {
+                notFull.signalAll();
+            }
+            if (!queue.isEmpty() && inFlight.size() < spec.maxInFlight()) {
+                armDelayTimer(maxDelayNanos - (now - queue.peekFirst().enqueuedNanos()));
+            }
+        } finally {
+            lock.unlock();
+        }
+        toStart.forEach(this::start);
+    }
+
+    private void start(List<Pending<T>> batch) {
+        List<T> items = new ArrayList<>(batch.size());
+        for (Pending<T> pending : batch) {
+            items.add(pending.item());
+        }
+        List<T> view = Collections.unmodifiableList(items);
+        try {
+            retry.executeCompletionStage(scheduler, () -> attempt(view))
+                    .whenComplete((ignored, failure) -> finish(batch, view, failure));
+        } catch (RuntimeException e) {
+            finish(batch, view, e); // the scheduler was shut down under us
+        }
+    }
+
+    private CompletionStage<Void> attempt(List<T> items) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (spec.isAsync()) {
+            try {
+                CompletionStage<?> stage = spec.asyncHandler().process(items);
+                if (stage == null) {
+                    done.completeExceptionally(new NullPointerException("async batch handler returned null"));
+                } else {
+                    stage.whenComplete((result, failure) -> {
+                        if (failure != null) {
+                            done.completeExceptionally(unwrap(failure));
+                        } else {
+                            done.complete(null);
+                        }
+                    });
+                }
+            } catch (Throwable failure) {
+                done.completeExceptionally(failure);
+            }
+        } else {
+            workers.execute(() -> {
+                try {
+                    spec.handler().process(items);
+                    done.complete(null);
+                } catch (Throwable failure) {
+                    done.completeExceptionally(failure);
+                }
+            });
+        }
+        return done;
+    }
+
+    private void finish(List<Pending<T>> batch, List<T> items, Throwable failure) {
+        Throwable cause = failure == null ? null : unwrap(failure);
+        if (cause != null) {
+            try {
+                spec.deadLetterHandler().accept(items, cause);
+            } catch (RuntimeException e) {
+                log.error(
+                        "Dead-letter handler of batch processor '{}' failed; {} items are lost to it",
+                        name,
+                        items.size(),
+                        e);
+            }
+            failed.add(batch.size());
+        } else {
+            processed.add(batch.size());
+        }
+        batches.increment();
+        lock.lock();
+        try {
+            inFlight.remove(batch);
+            inFlightItems -= batch.size();
+            if (!queue.isEmpty()) {
+                scheduleDispatch();
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Pending<T> pending : batch) {
+            if (cause == null) {
+                pending.future().complete(null);
+            } else {
+                pending.future().completeExceptionally(cause);
+            }
+        }
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable current = failure;
+        while ((current instanceof CompletionException || current instanceof ExecutionException)
+                && current.getCause() != null) {
+            current = current.getCause();
+        }
+        return current;
+    }
+
+    // ---- flushing and closing
+
+    @Override
+    public CompletableFuture<Void> flush() {
+        List<CompletableFuture<Void>> pending;
+        lock.lock();
+        try {
+            pending = pendingFutures();
+            flushUpTo = nextSequence - 1;
+            scheduleDispatch();
+        } finally {
+            lock.unlock();
+        }
+        return allFinished(pending);
+    }
+
+    /** Called with the lock held. */
+    private List<CompletableFuture<Void>> pendingFutures() {
+        List<CompletableFuture<Void>> futures = new ArrayList<>(queue.size() + (int) inFlightItems);
+        queue.forEach(pending -> futures.add(pending.future()));
+        inFlight.forEach(batch -> batch.forEach(pending -> futures.add(pending.future())));
+        return futures;
+    }
+
+    private static CompletableFuture<Void> allFinished(List<CompletableFuture<Void>> futures) {
+        return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+                .handle((ignored, failure) -> null);
+    }
+
+    @Override
+    public void close() {
+        List<CompletableFuture<Void>> pending;
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            flushUpTo = nextSequence - 1;
+            notFull.signalAll();
+            pending = pendingFutures();
+            scheduleDispatch();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            allFinished(pending).get(spec.closeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            failQueued("closed after waiting " + spec.closeTimeout() + " (closeTimeout)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failQueued("interrupted while closing");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("unreachable: the drain future never fails", e);
+        }
+        scheduler.shutdown();
+        if (workers != null) {
+            workers.shutdown();
+        }
+        removeMeters();
+        if (shutdownHook != null && Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is already shutting down; the hook is running or ran
+            }
+        }
+    }
+
+    private void failQueued(String why) {
+        List<Pending<T>> abandoned;
+        lock.lock();
+        try {
+            abandoned = new ArrayList<>(queue);
+            queue.clear();
+        } finally {
+            lock.unlock();
+        }
+        if (abandoned.isEmpty()) {
+            return;
+        }
+        failed.add(abandoned.size());
+        PerfException failure = new PerfException(
+                "batch processor '" + name + "' " + why + " before the item was processed; it was not processed");
+        log.warn("Batch processor '{}' {}: {} queued items failed unprocessed", name, why, abandoned.size());
+        abandoned.forEach(pending -> pending.future().completeExceptionally(failure));
+    }
+
+    // ---- statistics
+
+    @Override
+    public BatchStats stats() {
+        long pendingItems;
+        lock.lock();
+        try {
+            pendingItems = queue.size() + inFlightItems;
+        } finally {
+            lock.unlock();
+        }
+        long batchCount = batches.sum();
+        long finished = processed.sum() + failed.sum();
+        return new BatchStats(
+                added.sum(),
+                processed.sum(),
+                failed.sum(),
+                batchCount,
+                retried.sum(),
+                rejected.sum(),
+                pendingItems,
+                batchCount == 0 ? 0.0 : (double) finished / batchCount);
+    }
+
+    private void registerMeters() {
+        try {
+            counter("perfkit.batch.added", added, "Items accepted");
+            counter("perfkit.batch.processed", processed, "Items whose batch succeeded");
+            counter("perfkit.batch.failed", failed, "Items whose batch failed for good");
+            counter("perfkit.batch.batches", batches, "Batches completed");
+            counter("perfkit.batch.retries", retried, "Batch attempts retried");
+            counter("perfkit.batch.rejected", rejected, "Items refused by the overflow policy");
+            meters.add(Gauge.builder("perfkit.batch.pending", this, processor -> processor
+                            .stats()
+                            .pending())
+                    .description("Items accepted and not yet finished")
+                    .tag("name", name)
+                    .register(meterRegistry));
+        } catch (RuntimeException e) {
+            log.warn("Could not register the meters of batch processor '{}'; it works without them", name, e);
+        }
+    }
+
+    private void counter(String meterName, LongAdder adder, String description) {
+        meters.add(FunctionCounter.builder(meterName, adder, LongAdder::sum)
+                .description(description)
+                .tag("name", name)
+                .register(meterRegistry));
+    }
+
+    private void removeMeters() {
+        for (Meter meter : meters) {
+            try {
+                meterRegistry.remove(meter);
+            } catch (RuntimeException e) {
+                log.debug("Could not remove meter {}", meter.getId(), e);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "BatchProcessor{name=" + name + ", " + stats() + "}";
+    }
+}

@@ -1,0 +1,251 @@
+package dev.perfkit.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.perfkit.PerfConfig;
+import dev.perfkit.batch.AsyncBatchHandler;
+import dev.perfkit.batch.BatchHandler;
+import dev.perfkit.batch.BatchProcessor;
+import dev.perfkit.batch.BatchProcessorBuilder;
+import dev.perfkit.batch.BatchProcessorContract;
+import dev.perfkit.batch.BatchStats;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class Resilience4jBatchProcessorTest extends BatchProcessorContract {
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private final PerfConfig config = PerfConfig.builder().meterRegistry(meters).build();
+
+    @Override
+    protected <T> BatchProcessorBuilder<T> builder(BatchHandler<T> handler) {
+        return BatchProcessors.builder(config, handler);
+    }
+
+    @Override
+    protected <T> BatchProcessorBuilder<T> asyncBuilder(AsyncBatchHandler<T> handler) {
+        return BatchProcessors.asyncBuilder(config, handler);
+    }
+
+    /**
+     * Four producers × 25k items; the handler fails one attempt in five before touching the batch.
+     * Every item ends either processed exactly once with a normal future, or never processed with a
+     * failed future; no future is left pending after close().
+     */
+    @Test
+    void fourProducers_flakyHandler_everyItemExactlyOnceOrFailed() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("Resilience4jBatchProcessorTest.flakyHandler seed=" + seed);
+        SplittableRandom handlerRandom = new SplittableRandom(seed);
+        Map<Integer, AtomicInteger> processedCount = new ConcurrentHashMap<>();
+        int producers = 4;
+        int perProducer = 25_000;
+        BatchProcessor<Integer> processor = builder((List<Integer> batch) -> {
+                    boolean fail;
+                    synchronized (handlerRandom) {
+                        fail = handlerRandom.nextInt(5) == 0;
+                    }
+                    if (fail) {
+                        throw new java.io.IOException("transient failure before touching the batch");
+                    }
+                    for (Integer item : batch) {
+                        processedCount
+                                .computeIfAbsent(item, k -> new AtomicInteger())
+                                .incrementAndGet();
+                    }
+                })
+                .name("flaky")
+                .batchSize(100)
+                .maxPending(5_000)
+                .maxDelay(Duration.ofMillis(20))
+                .retry(2, Duration.ofMillis(1), 2.0, Duration.ofMillis(4))
+                .build();
+
+        List<CompletableFuture<Void>>[] futures = futureLists(producers);
+        ExecutorService pool = Executors.newFixedThreadPool(producers);
+        CountDownLatch start = new CountDownLatch(1);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int p = 0; p < producers; p++) {
+                int producer = p;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < perProducer; i++) {
+                        futures[producer].add(processor.add(producer * perProducer + i));
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> future : done) {
+                future.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        processor.close();
+
+        int succeeded = 0;
+        int failedItems = 0;
+        for (int p = 0; p < producers; p++) {
+            for (int i = 0; i < perProducer; i++) {
+                int item = p * perProducer + i;
+                CompletableFuture<Void> future = futures[p].get(i);
+                assertThat(future).as("seed %d item %d", seed, item).isDone();
+                AtomicInteger count = processedCount.get(item);
+                if (future.isCompletedExceptionally()) {
+                    failedItems++;
+                    assertThat(count)
+                            .as("seed %d: failed item %d was processed", seed, item)
+                            .isNull();
+                } else {
+                    succeeded++;
+                    assertThat(count).as("seed %d item %d", seed, item).isNotNull();
+                    assertThat(count.get())
+                            .as("seed %d: item %d processed once", seed, item)
+                            .isEqualTo(1);
+                }
+            }
+        }
+        BatchStats stats = processor.stats();
+        assertThat(succeeded + failedItems).isEqualTo(producers * perProducer);
+        assertThat(failedItems)
+                .as("with 2 attempts, about 1 batch in 25 fails for good")
+                .isPositive();
+        assertThat(stats.processed()).isEqualTo(succeeded);
+        assertThat(stats.failed()).isEqualTo(failedItems);
+        assertThat(stats.retried()).isPositive();
+        assertThat(stats.pending()).isZero();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<CompletableFuture<Void>>[] futureLists(int count) {
+        List<CompletableFuture<Void>>[] lists = new List[count];
+        for (int i = 0; i < count; i++) {
+            lists[i] = new ArrayList<>();
+        }
+        return lists;
+    }
+
+    @Test
+    void close_timeout_failsQueuedItemsUnprocessed() {
+        CountDownLatch release = new CountDownLatch(1);
+        List<Integer> processed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        BatchProcessor<Integer> processor = builder((List<Integer> batch) -> {
+                    release.await();
+                    processed.addAll(batch);
+                })
+                .batchSize(1)
+                .maxDelay(Duration.ofHours(1))
+                .closeTimeout(Duration.ofMillis(100))
+                .build();
+        CompletableFuture<Void> inFlight = processor.add(1);
+        await().until(() -> processor.stats().pending() == 1 && processedOrRunning(processor));
+        CompletableFuture<Void> queued = processor.add(2);
+
+        processor.close();
+
+        assertThat(queued).isCompletedExceptionally();
+        release.countDown();
+        await().until(inFlight::isDone);
+        assertThat(inFlight).isNotCompletedExceptionally();
+        assertThat(processed).containsExactly(1);
+    }
+
+    private static boolean processedOrRunning(BatchProcessor<Integer> processor) {
+        return threadNamed("perfkit-batch-" + processor.name() + "-worker-1");
+    }
+
+    private static boolean threadNamed(String name) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.getName().equals(name) && t.isAlive());
+    }
+
+    @Test
+    void threads_areDaemonsNamedAfterTheProcessor_andStopOnClose() {
+        BatchProcessor<Integer> processor =
+                builder((List<Integer> batch) -> {}).name("orders").batchSize(1).build();
+        processor.add(1).join();
+
+        assertThat(Thread.getAllStackTraces().keySet())
+                .filteredOn(t -> t.getName().startsWith("perfkit-batch-orders"))
+                .isNotEmpty()
+                .allMatch(Thread::isDaemon);
+
+        processor.close();
+        await().untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet())
+                .filteredOn(t -> t.getName().startsWith("perfkit-batch-orders") && t.isAlive())
+                .isEmpty());
+    }
+
+    @Test
+    void meters_trackTheCountersTaggedByName() {
+        try (BatchProcessor<Integer> processor = builder((List<Integer> batch) -> {})
+                .name("metered")
+                .batchSize(2)
+                .build()) {
+            processor.add(1);
+            processor.add(2).join();
+
+            await().untilAsserted(() -> assertThat(meters.get("perfkit.batch.processed")
+                            .tag("name", "metered")
+                            .functionCounter()
+                            .count())
+                    .isEqualTo(2.0));
+            assertThat(meters.get("perfkit.batch.added")
+                            .tag("name", "metered")
+                            .functionCounter()
+                            .count())
+                    .isEqualTo(2.0);
+        }
+        assertThat(meters.find("perfkit.batch.added").tag("name", "metered").functionCounter())
+                .isNull();
+    }
+
+    @Test
+    void stats_averageBatchSize() {
+        BatchProcessor<Integer> processor = builder((List<Integer> batch) -> {})
+                .batchSize(4)
+                .maxDelay(Duration.ofHours(1))
+                .build();
+        for (int i = 0; i < 10; i++) {
+            processor.add(i);
+        }
+        processor.close();
+
+        BatchStats stats = processor.stats();
+        assertThat(stats.batches()).isEqualTo(3); // 4 + 4 + 2
+        assertThat(stats.averageBatchSize()).isEqualTo(10 / 3.0);
+        assertThat(stats.added()).isEqualTo(10);
+    }
+
+    @Test
+    void handlerGetsAnUnmodifiableBatch() {
+        List<Throwable> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (BatchProcessor<Integer> processor = builder((List<Integer> batch) -> {
+                    try {
+                        batch.add(99);
+                    } catch (UnsupportedOperationException e) {
+                        seen.add(e);
+                    }
+                })
+                .batchSize(1)
+                .build()) {
+            processor.add(1).join();
+        }
+        assertThat(seen).hasSize(1);
+    }
+}
