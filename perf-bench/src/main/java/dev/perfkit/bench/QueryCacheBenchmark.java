@@ -32,7 +32,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * access-ordered {@link LinkedHashMap} with TTLs — what the Python seeds' TTLCache amounts to.
  *
  * <p>Every cache holds 100,000 entries ({@code user:<id>:<field>}, 20,000 users × 5 fields) under a
- * bound of 200,000, so nothing is evicted while measuring.
+ * bound of 200,000, so nothing is evicted while measuring. Lookups follow a Zipfian distribution
+ * (exponent 0.99, ranks scrambled over the keys, seeded): a few users are hot and most are rare, as
+ * in a chat bot and as in Caffeine's own benchmarks. Prefix invalidation picks users uniformly.
  *
  * <pre>
  * mvn -B -q install -DskipTests
@@ -259,6 +261,35 @@ public class QueryCacheBenchmark {
     Adapter cache;
     String[] hitKeys;
     String[] missKeys;
+    /** Key indexes in Zipfian order; each thread walks them from its own offset. */
+    static final int[] ZIPF = zipfianIndexes(1 << 16, ENTRIES, 0.99, 42);
+
+    /** Draws {@code samples} ranks from Zipf(exponent) over n items and scrambles ranks to indexes. */
+    static int[] zipfianIndexes(int samples, int n, double exponent, long seed) {
+        double[] cumulative = new double[n];
+        double sum = 0;
+        for (int rank = 1; rank <= n; rank++) {
+            sum += 1 / Math.pow(rank, exponent);
+            cumulative[rank - 1] = sum;
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        int[] permutation = new int[n];
+        for (int i = 0; i < n; i++) {
+            permutation[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int swap = permutation[i];
+            permutation[i] = permutation[j];
+            permutation[j] = swap;
+        }
+        int[] indexes = new int[samples];
+        for (int s = 0; s < samples; s++) {
+            int rank = java.util.Arrays.binarySearch(cumulative, random.nextDouble() * sum);
+            indexes[s] = permutation[rank < 0 ? Math.min(n - 1, -rank - 1) : rank];
+        }
+        return indexes;
+    }
 
     @Setup(Level.Trial)
     public void fill() {
@@ -276,14 +307,19 @@ public class QueryCacheBenchmark {
         }
     }
 
-    /** Each benchmark thread walks the keys from its own offset. */
+    /** Each benchmark thread walks the Zipfian sequence from its own offset. */
     @State(Scope.Thread)
     public static class Cursor {
-        int index = (int) (Thread.currentThread().getId() * 7919) % ENTRIES;
+        int position = (int) ((Thread.currentThread().getId() * 7919) % ZIPF.length);
 
         int next() {
-            index = index + 1 == ENTRIES ? 0 : index + 1;
-            return index;
+            position = (position + 1) & (ZIPF.length - 1);
+            return ZIPF[position];
+        }
+
+        int uniform() {
+            position = (position + 1) & (ZIPF.length - 1);
+            return (int) ((position * 2654435761L) % USERS);
         }
     }
 
@@ -315,7 +351,7 @@ public class QueryCacheBenchmark {
     @Benchmark
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public long invalidatePrefix(Cursor cursor) {
-        int user = cursor.next() % USERS;
+        int user = cursor.uniform();
         long removed = cache.invalidatePrefix("user:" + user + ":");
         for (String field : FIELDS) {
             cache.set("user:" + user + ":" + field, field);

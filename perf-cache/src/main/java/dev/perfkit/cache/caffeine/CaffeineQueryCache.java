@@ -75,7 +75,8 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
      * invalidatePrefix into a range lookup instead of a scan of every entry (a scan of Caffeine's
      * map costs ~0.4 µs per entry: 36 ms at 100,000 entries). The index may hold keys the cache no
      * longer has, never the reverse, for any write that has returned: writes put into the cache
-     * first and index second; Caffeine's eviction listener runs inside the atomic removal, so it
+     * first and index second (only new keys: an overwrite's key is indexed already); Caffeine's
+     * eviction listener runs inside the atomic removal, so it
      * cannot unindex a newer entry of the same key; our own removals unindex and then re-index if
      * the key came back meanwhile (unindex()).
      *
@@ -176,8 +177,7 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
         requireNonNull(value, "value");
         checkTtl(ttl);
         loads.remove(key); // an explicit write wins over a load in flight
-        expiration.put(key, value, ttl);
-        keys.add(key);
+        index(key, expiration.put(key, value, ttl));
     }
 
     @Override
@@ -296,8 +296,7 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
                 return registered;
             }
             if (stored != null) {
-                expiration.put(k, stored, storedTtl);
-                keys.add(k);
+                index(k, expiration.put(k, stored, storedTtl));
             }
             return null;
         });
@@ -328,6 +327,16 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
         Object removed = map.remove(key);
         unindex(key);
         return removed != null;
+    }
+
+    /**
+     * Indexes a key just written. A write that replaced a live value needs nothing: that key is
+     * indexed already (an expired value counts as absent, and its eviction unindexed it).
+     */
+    private void index(String key, Object replaced) {
+        if (replaced == null) {
+            keys.add(key);
+        }
     }
 
     /** Drops a removed key from the index, unless a concurrent write has put it back. */

@@ -188,6 +188,24 @@ class CaffeineQueryCacheTest extends QueryCacheContract {
     }
 
     @Test
+    void invalidatePrefix_findsKeysRewrittenAfterExpiryOrEviction() {
+        cache.set("user:1:a", "old", Duration.ofSeconds(10));
+        ticker.advance(Duration.ofSeconds(11)); // expired; Caffeine drops it lazily
+        cache.set("user:1:a", "new", Duration.ofMinutes(1));
+        cache.getOrLoad("user:1:b", Duration.ofSeconds(10), () -> "loaded");
+        ticker.advance(Duration.ofSeconds(11));
+        cache.getOrLoad("user:1:b", Duration.ofMinutes(1), () -> "reloaded");
+        cache.setMaxSize(1);
+        cache.setMaxSize(100);
+        cache.set("user:1:a", "again");
+        cache.set("user:1:b", "again");
+
+        assertThat(cache.invalidatePrefix("user:1:")).isEqualTo(2);
+        assertThat(cache.get("user:1:a")).isNull();
+        assertThat(cache.get("user:1:b")).isNull();
+    }
+
+    @Test
     void set_hugeTtl_doesNotOverflow() {
         cache.set("forever", "v", Duration.ofDays(365L * 1000));
 

@@ -84,7 +84,7 @@ final class LeakTracker {
 
     /** At the cap: sweep, unless another thread is sweeping or one swept within the last cap/4 calls. */
     private int sweepAtCap(int current) {
-        if (callsSinceSweep.incrementAndGet() < Math.max(1, cap / 4) && current < hardCap) {
+        if (callsSinceSweep.incrementAndGet() < Math.max(1, cap / 4)) {
             return current;
         }
         if (!sweepLock.tryLock()) {
