@@ -1,0 +1,206 @@
+package dev.perfkit.mongo;
+
+import static java.util.Objects.requireNonNull;
+
+import com.mongodb.MongoNamespace;
+import com.mongodb.bulk.BulkWriteResult;
+import com.mongodb.client.FindIterable;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.BulkWriteOptions;
+import com.mongodb.client.model.WriteModel;
+import com.mongodb.client.result.DeleteResult;
+import com.mongodb.client.result.InsertOneResult;
+import com.mongodb.client.result.UpdateResult;
+import dev.perfkit.cache.QueryCache;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.bson.BsonDocument;
+import org.bson.conversions.Bson;
+
+/**
+ * A collection whose reads go through a {@link QueryCache} and whose writes invalidate it — the
+ * seeds' "smart caching". Create one with {@link MongoPerf#cached(MongoCollection, Duration)}.
+ *
+ * <pre>{@code
+ * CachedCollection<Document> accounts = MongoPerf.cached(db.getCollection("accounts"), Duration.ofSeconds(30));
+ * List<Document> top = accounts.find(eq("guild_id", 42), descending("balance"), 10);   // cached
+ * accounts.updateOne(eq("_id", id), inc("balance", 5));                              // invalidates
+ * }</pre>
+ *
+ * <p><b>Consistency.</b> Reads are cached under a canonical key: database, collection, result class,
+ * the {@linkplain MongoQueryOptimizer optimized} filter, sort and limit, so equivalent filters share
+ * an entry. Every write through this wrapper invalidates all cached reads of the collection before
+ * it returns (also when it fails, since a failed bulk write may have applied in part), and a read
+ * that was loading while the write happened is not cached: a read after a write through the
+ * wrapper never sees data from before the write. Writes made elsewhere — another wrapper instance
+ * with another cache, another process, the shell — show once the entries expire after {@code ttl}.
+ *
+ * <p>Results are shared between callers: treat the returned lists (unmodifiable) and their
+ * documents as read-only. Thread-safe.
+ *
+ * @param <T> the document type
+ */
+public final class CachedCollection<T> {
+    private final MongoCollection<T> collection;
+    private final QueryCache cache;
+    private final Duration ttl;
+    private final String prefix;
+
+    CachedCollection(MongoCollection<T> collection, Duration ttl, QueryCache cache) {
+        this.collection = requireNonNull(collection, "collection");
+        this.ttl = requireNonNull(ttl, "ttl");
+        this.cache = requireNonNull(cache, "cache");
+        if (ttl.isNegative()) {
+            throw new IllegalArgumentException("ttl must not be negative: " + ttl);
+        }
+        MongoNamespace namespace = collection.getNamespace();
+        // NUL cannot occur in a MongoDB namespace, so one collection's prefix never matches another's.
+        this.prefix = "mongo:" + namespace.getFullName() + '\u0000';
+    }
+
+    /**
+     * Finds every matching document, through the cache.
+     *
+     * @param filter the filter
+     * @return the documents, unmodifiable
+     * @throws NullPointerException if {@code filter} is null
+     */
+    public List<T> find(Bson filter) {
+        return find(filter, null, 0);
+    }
+
+    /**
+     * Finds matching documents in order, through the cache.
+     *
+     * @param filter the filter
+     * @param sort the sort, or null for none
+     * @param limit the most documents to return, 0 for no limit
+     * @return the documents, unmodifiable
+     * @throws NullPointerException if {@code filter} is null
+     * @throws IllegalArgumentException if {@code limit} is negative
+     */
+    public List<T> find(Bson filter, Bson sort, int limit) {
+        requireNonNull(filter, "filter");
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must not be negative: " + limit);
+        }
+        String key = prefix + "find:" + collection.getDocumentClass().getName() + ':' + canonical(filter) + ':'
+                + (sort == null ? "" : json(sort)) + ':' + limit;
+        return cache.getOrLoad(key, ttl, () -> {
+            FindIterable<T> found = collection.find(filter);
+            if (sort != null) {
+                found = found.sort(sort);
+            }
+            if (limit > 0) {
+                found = found.limit(limit);
+            }
+            return List.copyOf(found.into(new ArrayList<>()));
+        });
+    }
+
+    /**
+     * Counts matching documents, through the cache.
+     *
+     * @param filter the filter
+     * @return the count
+     * @throws NullPointerException if {@code filter} is null
+     */
+    public long countDocuments(Bson filter) {
+        requireNonNull(filter, "filter");
+        Long count =
+                cache.getOrLoad(prefix + "count:" + canonical(filter), ttl, () -> collection.countDocuments(filter));
+        return count;
+    }
+
+    /**
+     * Inserts a document and invalidates the collection's cached reads.
+     *
+     * @param document the document
+     * @return the driver's result
+     */
+    public InsertOneResult insertOne(T document) {
+        requireNonNull(document, "document");
+        return write(() -> collection.insertOne(document));
+    }
+
+    /**
+     * Updates one document and invalidates the collection's cached reads.
+     *
+     * @param filter which document
+     * @param update the change
+     * @return the driver's result
+     */
+    public UpdateResult updateOne(Bson filter, Bson update) {
+        requireNonNull(filter, "filter");
+        requireNonNull(update, "update");
+        return write(() -> collection.updateOne(filter, update));
+    }
+
+    /**
+     * Updates every matching document and invalidates the collection's cached reads.
+     *
+     * @param filter which documents
+     * @param update the change
+     * @return the driver's result
+     */
+    public UpdateResult updateMany(Bson filter, Bson update) {
+        requireNonNull(filter, "filter");
+        requireNonNull(update, "update");
+        return write(() -> collection.updateMany(filter, update));
+    }
+
+    /**
+     * Deletes one document and invalidates the collection's cached reads.
+     *
+     * @param filter which document
+     * @return the driver's result
+     */
+    public DeleteResult deleteOne(Bson filter) {
+        requireNonNull(filter, "filter");
+        return write(() -> collection.deleteOne(filter));
+    }
+
+    /**
+     * Runs a bulk write (unordered) and invalidates the collection's cached reads.
+     *
+     * @param operations the operations
+     * @return the driver's result
+     */
+    public BulkWriteResult bulkWrite(List<? extends WriteModel<? extends T>> operations) {
+        requireNonNull(operations, "operations");
+        return write(() -> collection.bulkWrite(operations, new BulkWriteOptions().ordered(false)));
+    }
+
+    /**
+     * Drops every cached read of this collection, for writes made around the wrapper.
+     *
+     * @return the number of entries dropped
+     */
+    public long invalidate() {
+        return cache.invalidatePrefix(prefix);
+    }
+
+    /** Returns the wrapped collection, for operations the wrapper does not offer (they bypass the cache). */
+    public MongoCollection<T> unwrap() {
+        return collection;
+    }
+
+    private <R> R write(Supplier<R> write) {
+        try {
+            return write.get();
+        } finally {
+            cache.invalidatePrefix(prefix);
+        }
+    }
+
+    private static String canonical(Bson filter) {
+        return MongoQueryOptimizer.optimizeQuery(filter).toJson();
+    }
+
+    private static String json(Bson bson) {
+        return bson.toBsonDocument(BsonDocument.class, com.mongodb.MongoClientSettings.getDefaultCodecRegistry())
+                .toJson();
+    }
+}

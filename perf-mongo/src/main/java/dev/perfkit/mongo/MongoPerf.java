@@ -1,0 +1,230 @@
+package dev.perfkit.mongo;
+
+import static java.util.Objects.requireNonNull;
+
+import com.mongodb.MongoClientSettings;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.WriteModel;
+import com.mongodb.event.CommandFailedEvent;
+import com.mongodb.event.CommandListener;
+import com.mongodb.event.CommandStartedEvent;
+import com.mongodb.event.CommandSucceededEvent;
+import dev.perfkit.Perf;
+import dev.perfkit.PerfConfig;
+import dev.perfkit.PerformanceMode;
+import dev.perfkit.cache.QueryCache;
+import dev.perfkit.profile.QueryProfiler;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.mongodb.MongoMetricsCommandListener;
+import io.micrometer.core.instrument.binder.mongodb.MongoMetricsConnectionPoolListener;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * perfkit for the MongoDB Java driver: instrumentation, pool presets, cached collections and batch
+ * writers.
+ *
+ * <pre>{@code
+ * MongoClientSettings.Builder settings = MongoClientSettings.builder()
+ *         .applyConnectionString(new ConnectionString(uri));
+ * MongoPerf.instrument(settings);                                // profiler + metrics listeners
+ * MongoPerf.poolSettings(settings, Perf.getConfig().mode());     // pool preset of the mode
+ * MongoClient client = MongoClients.create(settings.build());
+ *
+ * CachedCollection<Document> accounts = MongoPerf.cached(db.getCollection("accounts"), Duration.ofSeconds(30));
+ * MongoBatchWriter<Document> writes = MongoPerf.batchWriter(db.getCollection("events"));
+ * }</pre>
+ */
+public final class MongoPerf {
+    private static final Logger log = LoggerFactory.getLogger(MongoPerf.class);
+
+    private MongoPerf() {}
+
+    /**
+     * Adds perfkit's listeners to client settings: every find, aggregate, count, distinct, update,
+     * delete, insert, findAndModify and getMore is recorded in {@code Perf.getQueryProfiler()}
+     * (collection, command, filter and sort shapes, time, success, documents returned or
+     * affected), and Micrometer's {@code MongoMetricsCommandListener} and {@code
+     * MongoMetricsConnectionPoolListener} plus perfkit's pool utilization gauge ({@code
+     * perfkit.mongo.pool.utilization}) and checkout-wait timer ({@code
+     * perfkit.mongo.pool.checkout.wait}) publish to {@code Perf.getMeterRegistry()}.
+     *
+     * <p>The listeners never throw into the driver.
+     *
+     * @param settings the settings being built
+     * @return {@code settings}
+     */
+    public static MongoClientSettings.Builder instrument(MongoClientSettings.Builder settings) {
+        return instrument(settings, Perf::getQueryProfiler, Perf.getMeterRegistry());
+    }
+
+    /**
+     * Adds perfkit's listeners with an explicit profiler and registry, for hosts that inject.
+     *
+     * @param settings the settings being built
+     * @param profiler where commands are recorded (looked up at the first command)
+     * @param registry where metrics go
+     * @return {@code settings}
+     */
+    public static MongoClientSettings.Builder instrument(
+            MongoClientSettings.Builder settings, Supplier<QueryProfiler> profiler, MeterRegistry registry) {
+        requireNonNull(settings, "settings");
+        requireNonNull(profiler, "profiler");
+        requireNonNull(registry, "registry");
+        settings.addCommandListener(new ProfilingCommandListener(profiler));
+        settings.addCommandListener(new SafeCommandListener(new MongoMetricsCommandListener(registry)));
+        settings.applyToConnectionPoolSettings(
+                pool -> pool.addConnectionPoolListener(new MongoMetricsConnectionPoolListener(registry))
+                        .addConnectionPoolListener(new PoolMetricsListener(registry)));
+        return settings;
+    }
+
+    /**
+     * Returns the connection-pool preset of a mode.
+     *
+     * <table>
+     *   <caption>Pool presets</caption>
+     *   <tr><th>mode</th><th>max</th><th>min</th><th>max connecting</th><th>max idle</th><th>max wait</th></tr>
+     *   <tr><td>LOW</td><td>10</td><td>0</td><td>2</td><td>60 s</td><td>2 s</td></tr>
+     *   <tr><td>MEDIUM</td><td>50</td><td>2</td><td>2</td><td>300 s</td><td>5 s</td></tr>
+     *   <tr><td>HIGH</td><td>100</td><td>10</td><td>4</td><td>600 s</td><td>10 s</td></tr>
+     * </table>
+     *
+     * @param mode the mode
+     * @return its preset
+     */
+    public static PoolPreset poolPreset(PerformanceMode mode) {
+        return switch (requireNonNull(mode, "mode")) {
+            case LOW -> new PoolPreset(10, 0, 2, Duration.ofSeconds(60), Duration.ofSeconds(2));
+            case MEDIUM -> new PoolPreset(50, 2, 2, Duration.ofSeconds(300), Duration.ofSeconds(5));
+            case HIGH -> new PoolPreset(100, 10, 4, Duration.ofSeconds(600), Duration.ofSeconds(10));
+        };
+    }
+
+    /**
+     * Applies the connection-pool preset of a mode to client settings (see {@link #poolPreset}).
+     *
+     * @param settings the settings being built
+     * @param mode the mode
+     * @return {@code settings}
+     */
+    public static MongoClientSettings.Builder poolSettings(MongoClientSettings.Builder settings, PerformanceMode mode) {
+        requireNonNull(settings, "settings");
+        PoolPreset preset = poolPreset(mode);
+        settings.applyToConnectionPoolSettings(pool -> pool.maxSize(preset.maxSize())
+                .minSize(preset.minSize())
+                .maxConnecting(preset.maxConnecting())
+                .maxConnectionIdleTime(preset.maxIdleTime().toMillis(), TimeUnit.MILLISECONDS)
+                .maxWaitTime(preset.maxWaitTime().toMillis(), TimeUnit.MILLISECONDS));
+        return settings;
+    }
+
+    /**
+     * Wraps a collection so that reads go through {@code Perf.getQueryCache()} and writes
+     * invalidate them (see {@link CachedCollection} for the consistency contract).
+     *
+     * @param collection the collection
+     * @param ttl how long a cached read lives
+     * @param <T> the document type
+     * @return the cached collection
+     */
+    public static <T> CachedCollection<T> cached(MongoCollection<T> collection, Duration ttl) {
+        return cached(collection, ttl, Perf.getQueryCache());
+    }
+
+    /**
+     * Wraps a collection with an explicit cache.
+     *
+     * @param collection the collection
+     * @param ttl how long a cached read lives, not negative
+     * @param cache the cache
+     * @param <T> the document type
+     * @return the cached collection
+     */
+    public static <T> CachedCollection<T> cached(MongoCollection<T> collection, Duration ttl, QueryCache cache) {
+        return new CachedCollection<>(collection, ttl, cache);
+    }
+
+    /**
+     * Creates a batch writer with the configuration's batch settings ({@code BATCH_SIZE}, {@code
+     * BATCH_MAX_DELAY_MS}, ...), retrying MongoDB's transient errors; operations that fail for good
+     * are logged.
+     *
+     * @param collection the collection
+     * @param <T> the document type
+     * @return a running writer; close it to drain
+     */
+    public static <T> MongoBatchWriter<T> batchWriter(MongoCollection<T> collection) {
+        return MongoBatchWriter.create(
+                collection,
+                Perf.getConfig(),
+                builder -> {},
+                (models, cause) -> log.error(
+                        "{} write operations on {} failed for good", models.size(), collection.getNamespace(), cause));
+    }
+
+    /**
+     * Creates a batch writer with an explicit configuration and dead-letter handler.
+     *
+     * @param collection the collection
+     * @param config supplies the batch settings
+     * @param deadLetters receives operations that failed for good
+     * @param <T> the document type
+     * @return a running writer
+     */
+    public static <T> MongoBatchWriter<T> batchWriter(
+            MongoCollection<T> collection,
+            PerfConfig config,
+            dev.perfkit.batch.DeadLetterHandler<WriteModel<T>> deadLetters) {
+        return MongoBatchWriter.create(collection, config, builder -> {}, deadLetters);
+    }
+
+    /**
+     * Tells whether a failure is a transient MongoDB error worth retrying ({@link MongoRetryPolicy}).
+     *
+     * @param failure the failure
+     * @return whether to retry
+     */
+    public static boolean isTransient(Throwable failure) {
+        return MongoRetryPolicy.isTransient(failure);
+    }
+
+    /** Shields the driver from a listener that throws. */
+    private static final class SafeCommandListener implements CommandListener {
+        private final CommandListener delegate;
+
+        SafeCommandListener(CommandListener delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void commandStarted(CommandStartedEvent event) {
+            try {
+                delegate.commandStarted(event);
+            } catch (RuntimeException e) {
+                log.debug("Command listener failed", e);
+            }
+        }
+
+        @Override
+        public void commandSucceeded(CommandSucceededEvent event) {
+            try {
+                delegate.commandSucceeded(event);
+            } catch (RuntimeException e) {
+                log.debug("Command listener failed", e);
+            }
+        }
+
+        @Override
+        public void commandFailed(CommandFailedEvent event) {
+            try {
+                delegate.commandFailed(event);
+            } catch (RuntimeException e) {
+                log.debug("Command listener failed", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package dev.perfkit.mongo;
+
+import com.mongodb.connection.ServerId;
+import com.mongodb.event.ConnectionCheckOutFailedEvent;
+import com.mongodb.event.ConnectionCheckedInEvent;
+import com.mongodb.event.ConnectionCheckedOutEvent;
+import com.mongodb.event.ConnectionPoolClosedEvent;
+import com.mongodb.event.ConnectionPoolCreatedEvent;
+import com.mongodb.event.ConnectionPoolListener;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/*
+ * What Micrometer's MongoMetricsConnectionPoolListener lacks: pool utilization (connections checked
+ * out / maximum pool size) and the time a checkout waited, successful or not. One small state per
+ * server, created when the driver creates the server's pool and dropped when it closes it. Never
+ * throws into the driver.
+ */
+final class PoolMetricsListener implements ConnectionPoolListener {
+    private static final Logger log = LoggerFactory.getLogger(PoolMetricsListener.class);
+
+    private static final class Pool {
+        final AtomicInteger checkedOut = new AtomicInteger();
+        final int maxSize;
+        Gauge utilization;
+
+        Pool(int maxSize) {
+            this.maxSize = maxSize;
+        }
+    }
+
+    private final MeterRegistry registry;
+    private final ConcurrentHashMap<ServerId, Pool> pools = new ConcurrentHashMap<>();
+
+    PoolMetricsListener(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    private static String server(ServerId serverId) {
+        return serverId.getAddress().toString();
+    }
+
+    @Override
+    public void connectionPoolCreated(ConnectionPoolCreatedEvent event) {
+        try {
+            Pool pool = new Pool(Math.max(1, event.getSettings().getMaxSize()));
+            pool.utilization = Gauge.builder(
+                            "perfkit.mongo.pool.utilization", pool, p -> (double) p.checkedOut.get() / p.maxSize)
+                    .description("Connections checked out / maximum pool size")
+                    .tag("server", server(event.getServerId()))
+                    .register(registry);
+            pools.put(event.getServerId(), pool);
+        } catch (RuntimeException e) {
+            log.debug("Could not register pool metrics", e);
+        }
+    }
+
+    @Override
+    public void connectionCheckedOut(ConnectionCheckedOutEvent event) {
+        try {
+            ServerId serverId = event.getConnectionId().getServerId();
+            Pool pool = pools.get(serverId);
+            if (pool != null) {
+                pool.checkedOut.incrementAndGet();
+            }
+            waitTimer(serverId, "success").record(event.getElapsedTime(TimeUnit.NANOSECONDS), TimeUnit.NANOSECONDS);
+        } catch (RuntimeException e) {
+            log.debug("Could not record a checkout", e);
+        }
+    }
+
+    @Override
+    public void connectionCheckOutFailed(ConnectionCheckOutFailedEvent event) {
+        try {
+            waitTimer(event.getServerId(), "failed")
+                    .record(event.getElapsedTime(TimeUnit.NANOSECONDS), TimeUnit.NANOSECONDS);
+        } catch (RuntimeException e) {
+            log.debug("Could not record a failed checkout", e);
+        }
+    }
+
+    @Override
+    public void connectionCheckedIn(ConnectionCheckedInEvent event) {
+        Pool pool = pools.get(event.getConnectionId().getServerId());
+        if (pool != null) {
+            pool.checkedOut.updateAndGet(n -> Math.max(0, n - 1));
+        }
+    }
+
+    @Override
+    public void connectionPoolClosed(ConnectionPoolClosedEvent event) {
+        Pool pool = pools.remove(event.getServerId());
+        if (pool != null && pool.utilization != null) {
+            try {
+                registry.remove(pool.utilization);
+            } catch (RuntimeException e) {
+                log.debug("Could not remove pool metrics", e);
+            }
+        }
+    }
+
+    private Timer waitTimer(ServerId serverId, String status) {
+        return Timer.builder("perfkit.mongo.pool.checkout.wait")
+                .description("Time a connection checkout waited for a pooled connection")
+                .tag("server", server(serverId))
+                .tag("status", status)
+                .register(registry);
+    }
+
+    double utilization(ServerId serverId) {
+        Pool pool = pools.get(serverId);
+        return pool == null ? Double.NaN : (double) pool.checkedOut.get() / pool.maxSize;
+    }
+}
