@@ -22,6 +22,9 @@ import org.slf4j.LoggerFactory;
  * the sort from the command document; on success or failure it records them with the driver's
  * elapsed time and, on success, the number of documents returned or affected.
  *
+ * The command document of a started event is a view over the driver's network buffer, valid only
+ * during the callback, so the filter and sort are copied there.
+ *
  * State: started commands wait in a map keyed by request id until they finish. The map is bounded
  * (MAX_IN_FLIGHT); past the bound new commands are simply not profiled. A command whose finish never
  * arrives (a connection dropped mid-command) would stay, so entries are also dropped when the map
@@ -62,9 +65,15 @@ final class ProfilingCommandListener implements CommandListener {
             if (collection == null) {
                 return;
             }
+            // The event's document is a view over the network buffer, reused once the command is
+            // sent: copy what we keep now.
             inFlight.put(
                     event.getRequestId(),
-                    new Started(collection, filterOf(name, command), sortOf(name, command), System.nanoTime()));
+                    new Started(
+                            collection,
+                            filterOf(name, command).clone(),
+                            sortOf(name, command).clone(),
+                            System.nanoTime()));
         } catch (RuntimeException e) {
             log.debug("Could not read a started {} command; not profiling it", event.getCommandName(), e);
         }

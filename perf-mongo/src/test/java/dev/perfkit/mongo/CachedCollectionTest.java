@@ -1,0 +1,155 @@
+package dev.perfkit.mongo;
+
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.in;
+import static com.mongodb.client.model.Filters.or;
+import static com.mongodb.client.model.Sorts.descending;
+import static com.mongodb.client.model.Updates.inc;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.InsertOneModel;
+import com.mongodb.event.CommandListener;
+import com.mongodb.event.CommandStartedEvent;
+import dev.perfkit.FakeTicker;
+import dev.perfkit.cache.caffeine.CaffeineQueryCache;
+import dev.perfkit.memory.MemoryPressureRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class CachedCollectionTest {
+    private final AtomicInteger finds = new AtomicInteger();
+    private final FakeTicker ticker = new FakeTicker();
+    private final CaffeineQueryCache cache = CaffeineQueryCache.builder()
+            .name("mongo-test")
+            .ticker(ticker::getAsLong)
+            .executor(Runnable::run)
+            .meterRegistry(new SimpleMeterRegistry())
+            .pressureRegistry(MemoryPressureRegistry.create())
+            .build();
+    private MongoClient client;
+    private MongoCollection<Document> raw;
+    private CachedCollection<Document> accounts;
+
+    @BeforeEach
+    void connect() {
+        client = MongoTestSupport.client(settings -> settings.addCommandListener(new CommandListener() {
+            @Override
+            public void commandStarted(CommandStartedEvent event) {
+                if (event.getCommandName().equals("find")
+                        || event.getCommandName().equals("aggregate")) {
+                    finds.incrementAndGet();
+                }
+            }
+        }));
+        raw = MongoTestSupport.freshDatabase(client).getCollection("accounts");
+        for (int i = 0; i < 10; i++) {
+            raw.insertOne(new Document("_id", i).append("guild", i % 2).append("balance", i * 100));
+        }
+        accounts = MongoPerf.cached(raw, Duration.ofSeconds(30), cache);
+        finds.set(0);
+    }
+
+    @AfterEach
+    void disconnect() {
+        client.close();
+        cache.close();
+    }
+
+    @Test
+    void find_secondReadIsServedFromTheCache() {
+        List<Document> first = accounts.find(eq("guild", 1), descending("balance"), 3);
+        List<Document> second = accounts.find(eq("guild", 1), descending("balance"), 3);
+
+        assertThat(second).isEqualTo(first).hasSize(3);
+        assertThat(first.get(0).getInteger("balance")).isEqualTo(900);
+        assertThat(finds).hasValue(1);
+        assertThatThrownBy(() -> second.add(new Document())).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void find_equivalentFiltersShareOneEntry() {
+        accounts.find(or(eq("_id", 1), eq("_id", 2)));
+        accounts.find(in("_id", 1, 2));
+
+        assertThat(finds).hasValue(1);
+    }
+
+    @Test
+    void find_differentSortOrLimit_areDifferentEntries() {
+        accounts.find(eq("guild", 1), descending("balance"), 3);
+        accounts.find(eq("guild", 1), descending("balance"), 2);
+        accounts.find(eq("guild", 1), null, 3);
+
+        assertThat(finds).hasValue(3);
+    }
+
+    @Test
+    void writeThroughTheWrapper_isSeenByTheNextRead() {
+        assertThat(accounts.find(eq("_id", 1)).get(0).getInteger("balance")).isEqualTo(100);
+        long countBefore = accounts.countDocuments(eq("guild", 1));
+
+        accounts.updateOne(eq("_id", 1), inc("balance", 5));
+        assertThat(accounts.find(eq("_id", 1)).get(0).getInteger("balance")).isEqualTo(105);
+
+        accounts.insertOne(new Document("_id", 11).append("guild", 1));
+        assertThat(accounts.countDocuments(eq("guild", 1))).isEqualTo(countBefore + 1);
+
+        accounts.deleteOne(eq("_id", 11));
+        accounts.updateMany(eq("guild", 1), inc("balance", 1));
+        accounts.bulkWrite(List.of(new InsertOneModel<>(new Document("_id", 12).append("guild", 1))));
+        assertThat(accounts.countDocuments(eq("guild", 1))).isEqualTo(countBefore + 1);
+        assertThat(accounts.find(eq("_id", 1)).get(0).getInteger("balance")).isEqualTo(106);
+    }
+
+    @Test
+    void writeElsewhere_showsAfterTheTtl() {
+        accounts.find(eq("_id", 1));
+        raw.updateOne(eq("_id", 1), inc("balance", 50));
+
+        assertThat(accounts.find(eq("_id", 1)).get(0).getInteger("balance")).isEqualTo(100); // stale, by contract
+        ticker.advance(Duration.ofSeconds(31));
+        assertThat(accounts.find(eq("_id", 1)).get(0).getInteger("balance")).isEqualTo(150);
+    }
+
+    @Test
+    void failedWrite_stillInvalidates() {
+        accounts.find(eq("_id", 1));
+        raw.updateOne(eq("_id", 1), inc("balance", 7)); // changed behind the wrapper's back
+
+        assertThatThrownBy(() -> accounts.insertOne(new Document("_id", 1))).isInstanceOf(RuntimeException.class);
+
+        assertThat(accounts.find(eq("_id", 1)).get(0).getInteger("balance")).isEqualTo(107);
+    }
+
+    @Test
+    void invalidation_touchesOnlyThisCollection() {
+        CachedCollection<Document> otherCollection = MongoPerf.cached(
+                client.getDatabase(raw.getNamespace().getDatabaseName()).getCollection("accounts2"),
+                Duration.ofSeconds(30),
+                cache);
+        otherCollection.find(eq("_id", 1));
+        finds.set(0);
+
+        accounts.updateOne(eq("_id", 1), inc("balance", 1));
+        otherCollection.find(eq("_id", 1));
+
+        assertThat(finds).hasValue(0);
+    }
+
+    @Test
+    void badInput() {
+        assertThatThrownBy(() -> accounts.find(null)).hasMessage("filter");
+        assertThatThrownBy(() -> accounts.find(eq("a", 1), null, -1)).hasMessage("limit must not be negative: -1");
+        assertThatThrownBy(() -> MongoPerf.cached(raw, Duration.ofSeconds(-1), cache))
+                .hasMessage("ttl must not be negative: PT-1S");
+    }
+}

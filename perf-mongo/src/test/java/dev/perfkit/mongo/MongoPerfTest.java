@@ -1,0 +1,168 @@
+package dev.perfkit.mongo;
+
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.gt;
+import static com.mongodb.client.model.Sorts.descending;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoCommandException;
+import com.mongodb.MongoSocketReadException;
+import com.mongodb.MongoTimeoutException;
+import com.mongodb.MongoWriteException;
+import com.mongodb.ServerAddress;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.connection.ConnectionPoolSettings;
+import dev.perfkit.PerfConfig;
+import dev.perfkit.PerformanceMode;
+import dev.perfkit.db.MicrometerQueryProfiler;
+import dev.perfkit.profile.OperationStats;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.bson.BsonDocument;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class MongoPerfTest {
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private final MicrometerQueryProfiler profiler = MicrometerQueryProfiler.create(
+            PerfConfig.builder().meterRegistry(new SimpleMeterRegistry()).build());
+    private MongoClient client;
+    private MongoCollection<Document> users;
+
+    @BeforeEach
+    void connect() {
+        client = MongoTestSupport.client(settings -> MongoPerf.instrument(settings, () -> profiler, meters));
+        users = MongoTestSupport.freshDatabase(client).getCollection("users");
+    }
+
+    @AfterEach
+    void disconnect() {
+        client.close();
+    }
+
+    @Test
+    void instrument_recordsCommandsWithShapesCountsAndSort() {
+        for (int i = 0; i < 5; i++) {
+            users.insertOne(new Document("user_id", i).append("balance", i * 10));
+        }
+        users.find(eq("user_id", 3)).first();
+        users.find(gt("balance", 5)).sort(descending("balance")).into(new ArrayList<>());
+        users.countDocuments(eq("user_id", 1));
+        users.updateOne(eq("user_id", 2), new Document("$set", new Document("x", 1)));
+
+        await().untilAsserted(
+                        () -> assertThat(profiler.getStats().totalQueries()).isGreaterThanOrEqualTo(9));
+        List<OperationStats> operations = profiler.getStats().operations();
+        assertThat(operations).anySatisfy(op -> {
+            assertThat(op.collection()).isEqualTo("users");
+            assertThat(op.operation()).isEqualTo("find");
+            assertThat(op.count()).isEqualTo(2);
+        });
+        assertThat(operations).anySatisfy(op -> assertThat(op.operation()).isEqualTo("insert"));
+        assertThat(operations).anySatisfy(op -> assertThat(op.operation()).isEqualTo("update"));
+        assertThat(profiler.recommendIndexes())
+                .anySatisfy(r -> assertThat(r.keys().keySet()).containsExactly("balance"))
+                .anySatisfy(r -> assertThat(r.keys().keySet()).containsExactly("user_id"));
+        String everything = profiler.getStats() + " " + profiler.recommendIndexes();
+        assertThat(everything).doesNotContain("balance\":5").doesNotContain("user_id\":3");
+    }
+
+    @Test
+    void instrument_failedCommandsCountAsErrors() {
+        users.insertOne(new Document("_id", 1));
+        try {
+            users.insertOne(new Document("_id", 1));
+        } catch (MongoWriteException expected) {
+            // a duplicate key
+        }
+
+        await().untilAsserted(() -> assertThat(profiler.getStats().operations()).anySatisfy(op -> {
+            assertThat(op.operation()).isEqualTo("insert");
+            assertThat(op.count()).isEqualTo(2);
+        }));
+    }
+
+    @Test
+    void instrument_publishesMicrometerAndPoolMeters() {
+        users.find().first();
+
+        assertThat(meters.find("mongodb.driver.commands").timers()).isNotEmpty();
+        assertThat(meters.find("mongodb.driver.pool.size").gauges()).isNotEmpty();
+        assertThat(meters.find("perfkit.mongo.pool.checkout.wait").timer()).isNotNull();
+        assertThat(meters.find("perfkit.mongo.pool.checkout.wait").timer().count())
+                .isPositive();
+        assertThat(meters.find("perfkit.mongo.pool.utilization").gauge()).isNotNull();
+    }
+
+    @Test
+    void listener_boundsItsInFlightState_andIgnoresUnknownCommands() {
+        ProfilingCommandListener listener = new ProfilingCommandListener(() -> profiler);
+        for (int i = 0; i < ProfilingCommandListener.MAX_IN_FLIGHT + 500; i++) {
+            listener.commandStarted(new com.mongodb.event.CommandStartedEvent(
+                    null, 1, i, null, "db", "find", BsonDocument.parse("{find: 'c', filter: {a: 1}}")));
+        }
+        listener.commandStarted(new com.mongodb.event.CommandStartedEvent(
+                null, 1, -1, null, "admin", "hello", BsonDocument.parse("{hello: 1}")));
+
+        assertThat(listener.inFlightCount()).isEqualTo(ProfilingCommandListener.MAX_IN_FLIGHT);
+    }
+
+    @Test
+    void poolSettings_applyTheModePreset() {
+        for (PerformanceMode mode : PerformanceMode.values()) {
+            MongoClientSettings settings =
+                    MongoPerf.poolSettings(MongoClientSettings.builder(), mode).build();
+            ConnectionPoolSettings pool = settings.getConnectionPoolSettings();
+            PoolPreset preset = MongoPerf.poolPreset(mode);
+
+            assertThat(pool.getMaxSize()).isEqualTo(preset.maxSize());
+            assertThat(pool.getMinSize()).isEqualTo(preset.minSize());
+            assertThat(pool.getMaxConnecting()).isEqualTo(preset.maxConnecting());
+            assertThat(pool.getMaxConnectionIdleTime(TimeUnit.SECONDS))
+                    .isEqualTo(preset.maxIdleTime().toSeconds());
+            assertThat(pool.getMaxWaitTime(TimeUnit.SECONDS))
+                    .isEqualTo(preset.maxWaitTime().toSeconds());
+        }
+        assertThat(MongoPerf.poolPreset(PerformanceMode.HIGH).maxSize())
+                .isGreaterThan(MongoPerf.poolPreset(PerformanceMode.LOW).maxSize());
+    }
+
+    @Test
+    void retryPolicy_transientVersusPermanent() {
+        ServerAddress address = new ServerAddress();
+        assertThat(MongoRetryPolicy.isTransient(new MongoSocketReadException("reset", address)))
+                .isTrue();
+        assertThat(MongoRetryPolicy.isTransient(new MongoTimeoutException("no server")))
+                .isTrue();
+        assertThat(MongoRetryPolicy.isTransient(new CompletionException(new MongoTimeoutException("x"))))
+                .isTrue();
+        assertThat(MongoRetryPolicy.isTransient(new MongoCommandException(
+                        BsonDocument.parse("{ok: 0, code: 91, errmsg: 'shutting down'}"), address)))
+                .isTrue();
+        MongoCommandException labelled = new MongoCommandException(
+                BsonDocument.parse("{ok: 0, code: 1, errmsg: 'x', errorLabels: ['RetryableWriteError']}"), address);
+        assertThat(MongoRetryPolicy.isTransient(labelled)).isTrue();
+        assertThat(MongoRetryPolicy.isTransient(new MongoCommandException(
+                        BsonDocument.parse("{ok: 0, code: 11000, errmsg: 'duplicate key'}"), address)))
+                .isFalse();
+        assertThat(MongoRetryPolicy.isTransient(new IllegalArgumentException())).isFalse();
+        assertThat(MongoPerf.isTransient(new MongoTimeoutException("x"))).isTrue();
+    }
+
+    @Test
+    void instrument_badInput() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MongoPerf.instrument(null, () -> profiler, meters))
+                .hasMessage("settings");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MongoPerf.cached(null, Duration.ofSeconds(1), null))
+                .isInstanceOf(NullPointerException.class);
+    }
+}
