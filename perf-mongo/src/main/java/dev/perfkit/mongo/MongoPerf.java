@@ -183,6 +183,49 @@ public final class MongoPerf {
     }
 
     /**
+     * Checks whether a MongoDB server answers, within a bound: a health check that fails with a
+     * clear message instead of hanging when the server is down or the address is wrong.
+     *
+     * @param connectionString the server's connection string
+     * @param timeout how long to try (server selection, connect and read)
+     * @return whether it answered, how fast, and why not
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code timeout} is not positive
+     */
+    public static PingResult ping(String connectionString, Duration timeout) {
+        requireNonNull(connectionString, "connectionString");
+        requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive: " + timeout);
+        }
+        long millis = timeout.toMillis();
+        long start = System.nanoTime();
+        try (com.mongodb.client.MongoClient client =
+                com.mongodb.client.MongoClients.create(MongoClientSettings.builder()
+                        .applyConnectionString(new com.mongodb.ConnectionString(connectionString))
+                        .applyToClusterSettings(
+                                cluster -> cluster.serverSelectionTimeout(millis, TimeUnit.MILLISECONDS))
+                        .applyToSocketSettings(socket -> socket.connectTimeout((int) millis, TimeUnit.MILLISECONDS)
+                                .readTimeout((int) millis, TimeUnit.MILLISECONDS))
+                        .build())) {
+            org.bson.Document info = client.getDatabase("admin").runCommand(new org.bson.Document("buildInfo", 1));
+            client.getDatabase("admin").runCommand(new org.bson.Document("ping", 1));
+            return new PingResult(
+                    true, Duration.ofNanos(System.nanoTime() - start), "ok, server version " + info.get("version"));
+        } catch (RuntimeException e) {
+            String why = e instanceof com.mongodb.MongoTimeoutException
+                    ? "no server answered at " + redact(connectionString) + " within " + millis + " ms"
+                    : e.getClass().getSimpleName() + ": " + e.getMessage();
+            return new PingResult(false, Duration.ofNanos(System.nanoTime() - start), why);
+        }
+    }
+
+    /** A connection string without its password, for messages. */
+    static String redact(String connectionString) {
+        return connectionString.replaceAll("(mongodb(?:\\+srv)?://[^:/@]+):[^@/]*@", "$1:***@");
+    }
+
+    /**
      * Tells whether a failure is a transient MongoDB error worth retrying ({@link MongoRetryPolicy}).
      *
      * @param failure the failure

@@ -64,7 +64,8 @@ public final class MongoQueryOptimizer {
      * @throws NullPointerException if {@code query} is null
      */
     public static Document optimizeQuery(Bson query) {
-        return analyze(query).query();
+        requireNonNull(query, "query");
+        return rewrite(query instanceof Document document ? document : toDocument(query), null);
     }
 
     /**
@@ -77,17 +78,65 @@ public final class MongoQueryOptimizer {
     public static OptimizationResult analyze(Bson query) {
         requireNonNull(query, "query");
         List<String> rewrites = new ArrayList<>();
-        Document optimized = rewrite(toDocument(query), rewrites);
+        // rewrite() builds new documents and copies every value it keeps, so a Document input can
+        // be read as it is; other Bson is first rendered to a (fresh) Document.
+        Document source = query instanceof Document document ? document : toDocument(query);
+        Document optimized = rewrite(source, rewrites);
         return new OptimizationResult(optimized, rewrites);
     }
 
-    /** A deep copy of any filter as a {@code Document}, so the input is never touched. */
+    /**
+     * A deep copy of any filter as a {@code Document}, so the input is never touched and the result
+     * shares nothing with it. A {@code Document} (the common case) is copied directly; other
+     * {@code Bson} (the {@code Filters} builders) go through their BSON form, several times slower.
+     */
     static Document toDocument(Bson query) {
+        if (query instanceof Document document) {
+            return copyDocument(document);
+        }
         BsonDocument bson = query.toBsonDocument(BsonDocument.class, MongoClientSettings.getDefaultCodecRegistry());
         return CODEC.decode(
                 new BsonDocumentReader(bson), DecoderContext.builder().build());
     }
 
+    private static Document copyDocument(Map<?, ?> source) {
+        Document copy = new Document();
+        for (Map.Entry<?, ?> entry : source.entrySet()) {
+            copy.put(String.valueOf(entry.getKey()), copyValue(entry.getValue()));
+        }
+        return copy;
+    }
+
+    private static Object copyValue(Object value) {
+        if (value instanceof org.bson.BsonValue bsonValue) {
+            if (bsonValue.isDocument() || bsonValue.isArray()) {
+                Document holder = CODEC.decode(
+                        new BsonDocumentReader(new BsonDocument("v", bsonValue)),
+                        DecoderContext.builder().build());
+                return holder.get("v");
+            }
+            return value;
+        }
+        if (value instanceof Map<?, ?> map) {
+            return copyDocument(map);
+        }
+        if (value instanceof List<?> list) {
+            List<Object> copy = new ArrayList<>(list.size());
+            for (Object element : list) {
+                copy.add(copyValue(element));
+            }
+            return copy;
+        }
+        if (value instanceof java.util.Date date) {
+            return new java.util.Date(date.getTime());
+        }
+        if (value instanceof Bson bson) {
+            return toDocument(bson); // a Filters expression nested in a Document
+        }
+        return value; // strings, numbers, ObjectIds, patterns, ...: immutable
+    }
+
+    /** Rewrites bottom-up into new documents; {@code rewrites} collects descriptions, or is null. */
     private static Document rewrite(Document query, List<String> rewrites) {
         Document out = new Document();
         for (Map.Entry<String, Object> entry : query.entrySet()) {
@@ -99,7 +148,9 @@ public final class MongoQueryOptimizer {
                     clauses = mergeEqualities(clauses, rewrites);
                 }
                 if (clauses.size() == 1 && canUnwrap(query, key, clauses.get(0), out)) {
-                    rewrites.add("unwrapped single-clause " + key);
+                    if (rewrites != null) {
+                        rewrites.add("unwrapped single-clause " + key);
+                    }
                     out.putAll(clauses.get(0));
                 } else {
                     out.put(key, clauses);
@@ -107,9 +158,9 @@ public final class MongoQueryOptimizer {
             } else if (key.equals("$nor") && value instanceof List<?> list && allDocuments(list)) {
                 out.put(key, rewriteAll(list, rewrites));
             } else if (!key.startsWith("$") && value instanceof Document operators && operators.containsKey("$in")) {
-                out.put(key, dedupeIn(key, operators, rewrites));
+                out.put(key, dedupeIn(key, (Document) copyValue(operators), rewrites));
             } else {
-                out.put(key, value);
+                out.put(key, copyValue(value));
             }
         }
         return out;
@@ -140,7 +191,9 @@ public final class MongoQueryOptimizer {
         List<Document> flat = new ArrayList<>(clauses.size());
         for (Document clause : clauses) {
             if (clause.size() == 1 && clause.get(operator) instanceof List<?> inner && allDocuments(inner)) {
-                rewrites.add("flattened nested " + operator);
+                if (rewrites != null) {
+                    rewrites.add("flattened nested " + operator);
+                }
                 inner.forEach(element -> flat.add((Document) element));
             } else {
                 flat.add(clause);
@@ -178,7 +231,9 @@ public final class MongoQueryOptimizer {
                 values.addAll(equalityValues(clauses.get(index).get(field)));
                 merged.add(index);
             }
-            rewrites.add("$or of " + indexes.size() + " equalities on " + field + " -> $in");
+            if (rewrites != null) {
+                rewrites.add("$or of " + indexes.size() + " equalities on " + field + " -> $in");
+            }
             added.add(new Document(field, new Document("$in", new ArrayList<>(values))));
         });
         if (merged.isEmpty()) {
@@ -250,7 +305,9 @@ public final class MongoQueryOptimizer {
         if (distinct.size() == values.size()) {
             return operators;
         }
-        rewrites.add("removed " + (values.size() - distinct.size()) + " duplicate $in values on " + field);
+        if (rewrites != null) {
+            rewrites.add("removed " + (values.size() - distinct.size()) + " duplicate $in values on " + field);
+        }
         Document copy = new Document(operators);
         copy.put("$in", new ArrayList<>(distinct));
         return copy;

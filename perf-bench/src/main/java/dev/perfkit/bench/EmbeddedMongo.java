@@ -1,0 +1,75 @@
+package dev.perfkit.bench;
+
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The MongoDB the benchmarks talk to: an in-memory mongo-java-server on a random port, or the server
+ * of {@code PERF_MONGO_URI} when that is set. Close it to stop the embedded server.
+ */
+public final class EmbeddedMongo implements AutoCloseable {
+    private final MongoServer server;
+    private final String connectionString;
+
+    private EmbeddedMongo(MongoServer server, String connectionString) {
+        this.server = server;
+        this.connectionString = connectionString;
+    }
+
+    /**
+     * Starts an embedded server, or points at {@code uri} when it is non-blank.
+     *
+     * @param uri a MongoDB connection string, or null/blank for the embedded server
+     * @return the running server
+     */
+    public static EmbeddedMongo start(String uri) {
+        if (uri != null && !uri.isBlank()) {
+            return new EmbeddedMongo(null, uri);
+        }
+        MongoServer server = new MongoServer(new MemoryBackend());
+        return new EmbeddedMongo(server, server.bindAndGetConnectionString());
+    }
+
+    /** Starts an embedded server unless {@code PERF_MONGO_URI} names a real one. */
+    public static EmbeddedMongo startFromEnvironment() {
+        return start(System.getenv("PERF_MONGO_URI"));
+    }
+
+    /** Returns whether this is the embedded server. */
+    public boolean embedded() {
+        return server != null;
+    }
+
+    /** Returns the connection string. */
+    public String connectionString() {
+        return connectionString;
+    }
+
+    /**
+     * Creates a client with short server-selection and connect timeouts.
+     *
+     * @param customizer adjusts the settings (instrumentation, pool)
+     * @return a new client
+     */
+    public MongoClient client(Consumer<MongoClientSettings.Builder> customizer) {
+        MongoClientSettings.Builder settings = MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString(connectionString))
+                .applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(3, TimeUnit.SECONDS))
+                .applyToSocketSettings(socket -> socket.connectTimeout(3, TimeUnit.SECONDS));
+        customizer.accept(settings);
+        return MongoClients.create(settings.build());
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.shutdownNow();
+        }
+    }
+}
