@@ -60,7 +60,7 @@ public class QueryCacheBenchmark {
         /** perfkit's cache. */
         CAFFEINE_QUERY_CACHE {
             @Override
-            Adapter create() {
+            public Adapter create() {
                 CaffeineQueryCache cache = CaffeineQueryCache.builder()
                         .name("bench")
                         .maxSize(MAX_SIZE)
@@ -94,7 +94,7 @@ public class QueryCacheBenchmark {
         /** Caffeine alone: variable expiry, size bound, statistics on. */
         RAW_CAFFEINE {
             @Override
-            Adapter create() {
+            public Adapter create() {
                 long ttlNanos = TTL.toNanos();
                 Cache<String, Object> cache = Caffeine.newBuilder()
                         .maximumSize(MAX_SIZE)
@@ -144,7 +144,7 @@ public class QueryCacheBenchmark {
         /** No TTL, no bound, no statistics: the floor. */
         CONCURRENT_HASH_MAP {
             @Override
-            Adapter create() {
+            public Adapter create() {
                 ConcurrentHashMap<String, Object> map = new ConcurrentHashMap<>();
                 return new Adapter() {
                     @Override
@@ -172,22 +172,31 @@ public class QueryCacheBenchmark {
         /** A synchronized LRU with per-entry expiry times, like the seeds' TTLCache. */
         SYNCHRONIZED_LRU {
             @Override
-            Adapter create() {
+            public Adapter create() {
                 return new SynchronizedTtlLru(MAX_SIZE, TTL);
             }
         };
 
-        abstract Adapter create();
+        /**
+         * Creates an empty instance holding up to {@code 2 × 100,000} entries.
+         *
+         * @return the adapter
+         */
+        public abstract Adapter create();
     }
 
     /** The operations measured, common to every implementation. */
     public interface Adapter {
+        /** Looks a key up. */
         Object get(String key);
 
+        /** Stores a value with the benchmark's TTL. */
         void set(String key, Object value);
 
+        /** Looks up, loading on a miss. */
         Object getOrLoad(String key, Supplier<Object> loader);
 
+        /** Removes every key with the prefix. */
         long invalidatePrefix(String prefix);
     }
 

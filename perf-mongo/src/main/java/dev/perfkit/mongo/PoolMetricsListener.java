@@ -29,6 +29,8 @@ final class PoolMetricsListener implements ConnectionPoolListener {
         final AtomicInteger checkedOut = new AtomicInteger();
         final int maxSize;
         Gauge utilization;
+        Timer waitSuccess;
+        Timer waitFailed;
 
         Pool(int maxSize) {
             this.maxSize = maxSize;
@@ -55,6 +57,8 @@ final class PoolMetricsListener implements ConnectionPoolListener {
                     .description("Connections checked out / maximum pool size")
                     .tag("server", server(event.getServerId()))
                     .register(registry);
+            pool.waitSuccess = waitTimer(event.getServerId(), "success");
+            pool.waitFailed = waitTimer(event.getServerId(), "failed");
             pools.put(event.getServerId(), pool);
         } catch (RuntimeException e) {
             log.debug("Could not register pool metrics", e);
@@ -64,12 +68,11 @@ final class PoolMetricsListener implements ConnectionPoolListener {
     @Override
     public void connectionCheckedOut(ConnectionCheckedOutEvent event) {
         try {
-            ServerId serverId = event.getConnectionId().getServerId();
-            Pool pool = pools.get(serverId);
+            Pool pool = pools.get(event.getConnectionId().getServerId());
             if (pool != null) {
                 pool.checkedOut.incrementAndGet();
+                pool.waitSuccess.record(event.getElapsedTime(TimeUnit.NANOSECONDS), TimeUnit.NANOSECONDS);
             }
-            waitTimer(serverId, "success").record(event.getElapsedTime(TimeUnit.NANOSECONDS), TimeUnit.NANOSECONDS);
         } catch (RuntimeException e) {
             log.debug("Could not record a checkout", e);
         }
@@ -78,8 +81,10 @@ final class PoolMetricsListener implements ConnectionPoolListener {
     @Override
     public void connectionCheckOutFailed(ConnectionCheckOutFailedEvent event) {
         try {
-            waitTimer(event.getServerId(), "failed")
-                    .record(event.getElapsedTime(TimeUnit.NANOSECONDS), TimeUnit.NANOSECONDS);
+            Pool pool = pools.get(event.getServerId());
+            if (pool != null) {
+                pool.waitFailed.record(event.getElapsedTime(TimeUnit.NANOSECONDS), TimeUnit.NANOSECONDS);
+            }
         } catch (RuntimeException e) {
             log.debug("Could not record a failed checkout", e);
         }
@@ -99,6 +104,8 @@ final class PoolMetricsListener implements ConnectionPoolListener {
         if (pool != null && pool.utilization != null) {
             try {
                 registry.remove(pool.utilization);
+                registry.remove(pool.waitSuccess);
+                registry.remove(pool.waitFailed);
             } catch (RuntimeException e) {
                 log.debug("Could not remove pool metrics", e);
             }

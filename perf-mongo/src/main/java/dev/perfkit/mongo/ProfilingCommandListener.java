@@ -112,7 +112,7 @@ final class ProfilingCommandListener implements CommandListener {
                         started.collection(),
                         command,
                         toDocument(started.filter()),
-                        toDocument(started.sort()),
+                        sortDirections(started.sort()),
                         Duration.ofNanos(Math.max(0, nanos)),
                         success,
                         count);
@@ -191,6 +191,20 @@ final class ProfilingCommandListener implements CommandListener {
             return values.asArray().size();
         }
         return -1;
+    }
+
+    /** The sort as field -> 1 / -1 in Java numbers, which QueryShape reads; {$meta: ...} sorts are left out. */
+    private static Map<String, ?> sortDirections(BsonDocument sort) {
+        if (sort.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, Integer> directions = new java.util.LinkedHashMap<>();
+        sort.forEach((field, direction) -> {
+            if (direction.isNumber()) {
+                directions.put(field, direction.asNumber().doubleValue() < 0 ? -1 : 1);
+            }
+        });
+        return directions;
     }
 
     /*

@@ -1,0 +1,420 @@
+package dev.perfkit.bench.cli;
+
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.gte;
+import static com.mongodb.client.model.Filters.or;
+import static com.mongodb.client.model.Sorts.descending;
+import static com.mongodb.client.model.Updates.inc;
+import static com.mongodb.client.model.Updates.mul;
+import static com.mongodb.client.model.Updates.set;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.UpdateOneModel;
+import com.mongodb.event.CommandListener;
+import com.mongodb.event.CommandStartedEvent;
+import dev.perfkit.PerfConfig;
+import dev.perfkit.bench.EmbeddedMongo;
+import dev.perfkit.cache.caffeine.CaffeineQueryCache;
+import dev.perfkit.db.MicrometerQueryProfiler;
+import dev.perfkit.memory.MemoryPressureRegistry;
+import dev.perfkit.memory.oshi.OshiMemoryManager;
+import dev.perfkit.mongo.AccountSchema;
+import dev.perfkit.mongo.BulkOperations;
+import dev.perfkit.mongo.CachedCollection;
+import dev.perfkit.mongo.MongoBatchWriter;
+import dev.perfkit.mongo.MongoPerf;
+import dev.perfkit.mongo.MongoQueryOptimizer;
+import dev.perfkit.profile.ProfilerScope;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+import org.bson.types.Decimal128;
+
+/*
+ * A bank bot of the seeds' kind, run twice on the same data: toolkit off (plain driver calls as a
+ * bot writes them, N+1 leaderboard included) and toolkit on (cached collections, batch writer,
+ * optimizer, bulk daily interest). Both runs are observed by an instrumented client and profiler
+ * scopes, so the off run's findings can be reported.
+ *
+ * Determinism: the commands are a seeded stream. Worker threads claim them by index. The off run
+ * works for half the time, pays interest, works for the other half, and records how many commands
+ * each phase claimed; the on run replays exactly those. Transfers are additions, so their order
+ * within a phase does not matter, and interest is paid between phases: final balances must be
+ * identical, and the simulation checks that they are.
+ */
+final class BankBotSimulation {
+    static final int THREADS = 4;
+    static final int GUILDS = 10;
+    static final double INTEREST_RATE = 0.01;
+    static final double INTEREST_MINIMUM = 1_000;
+
+    enum Type {
+        BALANCE,
+        TRANSFER,
+        LEADERBOARD,
+        PROFILE
+    }
+
+    record Command(Type type, int user, int other, int amount, int guild) {}
+
+    /** What one run measured. */
+    record RunResult(
+            String label,
+            int commands,
+            double seconds,
+            long roundTrips,
+            Map<Type, Histogram> latencies,
+            double rssStartMb,
+            double rssEndMb,
+            List<BigDecimal> balances) {
+        double commandsPerSecond() {
+            return commands / seconds;
+        }
+    }
+
+    /** The off run, the on run, and what the profiler found in the off run. */
+    record Result(RunResult off, RunResult on, List<String> findings, boolean balancesIdentical, BigDecimal total) {}
+
+    private final int users;
+    private final Duration duration;
+    private final long seed;
+    private final List<Command> stream;
+
+    BankBotSimulation(int users, Duration duration, long seed) {
+        if (users < 2) {
+            throw new IllegalArgumentException("users must be at least 2: " + users);
+        }
+        this.users = users;
+        this.duration = duration;
+        this.seed = seed;
+        this.stream = commands(users, seed, 2_000_000);
+    }
+
+    private static List<Command> commands(int users, long seed, int count) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<Command> commands = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            int roll = random.nextInt(100);
+            int user = random.nextInt(users);
+            Type type =
+                    roll < 60 ? Type.BALANCE : roll < 75 ? Type.TRANSFER : roll < 85 ? Type.LEADERBOARD : Type.PROFILE;
+            int other = (user + 1 + random.nextInt(users - 1)) % users;
+            commands.add(new Command(type, user, other, 1 + random.nextInt(50), user % GUILDS));
+        }
+        return commands;
+    }
+
+    Result run(String mongoUri) {
+        try (EmbeddedMongo mongo = EmbeddedMongo.start(mongoUri)) {
+            int[] phases = new int[2];
+            MicrometerQueryProfiler offProfiler = profiler();
+            RunResult off = run(mongo, false, offProfiler, phases, true);
+            RunResult on = run(mongo, true, profiler(), phases, false);
+            boolean identical = off.balances().size() == on.balances().size();
+            BigDecimal total = BigDecimal.ZERO;
+            for (int i = 0; identical && i < off.balances().size(); i++) {
+                identical = off.balances().get(i).compareTo(on.balances().get(i)) == 0;
+                total = total.add(off.balances().get(i));
+            }
+            return new Result(off, on, findings(offProfiler), identical, total);
+        }
+    }
+
+    private static MicrometerQueryProfiler profiler() {
+        return MicrometerQueryProfiler.create(PerfConfig.builder()
+                .meterRegistry(new SimpleMeterRegistry())
+                .slowQueryThreshold(Duration.ofMillis(5))
+                .build());
+    }
+
+    private RunResult run(
+            EmbeddedMongo mongo, boolean toolkit, MicrometerQueryProfiler profiler, int[] phases, boolean timed) {
+        AtomicLong roundTrips = new AtomicLong();
+        CommandListener counter = new CommandListener() {
+            @Override
+            public void commandStarted(CommandStartedEvent event) {
+                roundTrips.incrementAndGet();
+            }
+        };
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (MongoClient client = mongo.client(settings ->
+                        MongoPerf.instrument(settings, () -> profiler, registry).addCommandListener(counter));
+                OshiMemoryManager memory = OshiMemoryManager.builder()
+                        .config(PerfConfig.builder().meterRegistry(registry).build())
+                        .pressureRegistry(MemoryPressureRegistry.create())
+                        .backgroundSampling(false)
+                        .build()) {
+            MongoDatabase db = client.getDatabase("perfkit_simulation");
+            seed(db);
+            roundTrips.set(0);
+            Bot bot = toolkit ? new ToolkitBot(db, registry) : new PlainBot(db);
+            Map<Type, Histogram> latencies = new EnumMap<>(Type.class);
+            for (Type type : Type.values()) {
+                latencies.put(type, new ConcurrentHistogram(3_600_000_000L, 2));
+            }
+            double rssStart = memory.snapshot().rssMb();
+            long start = System.nanoTime();
+            AtomicInteger next = new AtomicInteger();
+            int first = phase(bot, profiler, latencies, next, timed ? -1 : phases[0], duration.toNanos() / 2);
+            bot.dailyInterest();
+            int second =
+                    phase(bot, profiler, latencies, next, timed ? -1 : phases[0] + phases[1], duration.toNanos() / 2);
+            bot.finish();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            if (timed) {
+                phases[0] = first;
+                phases[1] = second - first;
+            }
+            List<BigDecimal> balances = new ArrayList<>();
+            for (Document account : db.getCollection("accounts").find().sort(new Document("_id", 1))) {
+                balances.add(((Decimal128) account.get("balance")).bigDecimalValue());
+            }
+            return new RunResult(
+                    toolkit ? "toolkit on" : "toolkit off",
+                    second,
+                    seconds,
+                    roundTrips.get(),
+                    latencies,
+                    rssStart,
+                    memory.snapshot().rssMb(),
+                    balances);
+        }
+    }
+
+    /** Runs commands until the time is up (limit -1) or the stream index reaches limit; returns the index. */
+    private int phase(
+            Bot bot,
+            MicrometerQueryProfiler profiler,
+            Map<Type, Histogram> latencies,
+            AtomicInteger next,
+            int limit,
+            long nanos) {
+        long end = System.nanoTime() + nanos;
+        CountDownLatch done = new CountDownLatch(THREADS);
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        for (int t = 0; t < THREADS; t++) {
+            Thread worker = new Thread(
+                    () -> {
+                        try {
+                            while (true) {
+                                if (limit < 0 && System.nanoTime() >= end) {
+                                    break;
+                                }
+                                int index = next.getAndIncrement();
+                                if ((limit >= 0 && index >= limit) || index >= stream.size()) {
+                                    break;
+                                }
+                                Command command = stream.get(index);
+                                long started = System.nanoTime();
+                                try (ProfilerScope scope =
+                                        profiler.scope(command.type().name().toLowerCase())) {
+                                    bot.execute(command);
+                                }
+                                latencies
+                                        .get(command.type())
+                                        .recordValue(Math.min(3_600_000_000L, (System.nanoTime() - started) / 1_000));
+                            }
+                        } catch (RuntimeException e) {
+                            failures.add(e);
+                        } finally {
+                            done.countDown();
+                        }
+                    },
+                    "perfkit-simulate-" + t);
+            worker.setDaemon(true);
+            worker.start();
+        }
+        try {
+            done.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!failures.isEmpty()) {
+            throw new IllegalStateException("a simulated command failed: " + failures.get(0), failures.get(0));
+        }
+        // Every index claimed below the limit was executed; the next free index is the count.
+        int claimed = Math.min(next.get(), stream.size());
+        if (limit >= 0) {
+            claimed = Math.min(claimed, limit);
+        }
+        next.set(claimed);
+        return claimed;
+    }
+
+    private void seed(MongoDatabase db) {
+        db.getCollection("accounts").drop();
+        db.getCollection("users").drop();
+        List<Document> accounts = new ArrayList<>();
+        List<Document> profiles = new ArrayList<>();
+        for (int i = 0; i < users; i++) {
+            accounts.add(new Document("_id", i)
+                    .append("user_id", i)
+                    .append("guild_id", i % GUILDS)
+                    .append("balance", new Decimal128(new BigDecimal(500 + (i * 37) % 1_000))));
+            profiles.add(new Document("_id", i).append("user_id", i).append("name", "user" + i));
+        }
+        db.getCollection("accounts").insertMany(accounts);
+        db.getCollection("users").insertMany(profiles);
+    }
+
+    private interface Bot {
+        void execute(Command command);
+
+        void dailyInterest();
+
+        void finish();
+    }
+
+    /** The bot as the seeds' "before" examples write it: a query per need, N+1 leaderboard. */
+    private static final class PlainBot implements Bot {
+        private final MongoCollection<Document> accounts;
+        private final MongoCollection<Document> profiles;
+
+        PlainBot(MongoDatabase db) {
+            this.accounts = db.getCollection("accounts");
+            this.profiles = db.getCollection("users");
+        }
+
+        @Override
+        public void execute(Command command) {
+            switch (command.type()) {
+                case BALANCE -> accounts.find(eq("user_id", command.user())).first();
+                case TRANSFER -> {
+                    Decimal128 amount = new Decimal128(command.amount());
+                    accounts.updateOne(
+                            eq("user_id", command.user()), inc("balance", new Decimal128(-command.amount())));
+                    accounts.updateOne(eq("user_id", command.other()), inc("balance", amount));
+                }
+                case LEADERBOARD -> {
+                    for (Document account : accounts.find(eq("guild_id", command.guild()))
+                            .sort(descending("balance"))
+                            .limit(10)) {
+                        profiles.find(eq("user_id", account.get("user_id"))).first(); // one query per row
+                    }
+                }
+                case PROFILE ->
+                    profiles.updateOne(
+                            eq("user_id", command.user()), set("last_command", "profile-" + command.amount()));
+            }
+        }
+
+        @Override
+        public void dailyInterest() {
+            Decimal128 factor = new Decimal128(BigDecimal.ONE.add(BigDecimal.valueOf(INTEREST_RATE)));
+            for (Document account : accounts.find(gte("balance", INTEREST_MINIMUM))) {
+                accounts.updateOne(eq("_id", account.get("_id")), mul("balance", factor));
+            }
+        }
+
+        @Override
+        public void finish() {}
+    }
+
+    /** The same bot with perfkit: cached reads, one $in query per leaderboard, batched profile writes. */
+    private static final class ToolkitBot implements Bot {
+        private final MongoDatabase db;
+        private final CaffeineQueryCache cache;
+        private final CachedCollection<Document> accounts;
+        private final CachedCollection<Document> profiles;
+        private final MongoBatchWriter<Document> profileWrites;
+
+        ToolkitBot(MongoDatabase db, SimpleMeterRegistry registry) {
+            this.db = db;
+            this.cache = CaffeineQueryCache.builder()
+                    .name("simulation")
+                    .maxSize(10_000)
+                    .meterRegistry(registry)
+                    .pressureRegistry(MemoryPressureRegistry.create())
+                    .build();
+            this.accounts = MongoPerf.cached(db.getCollection("accounts"), Duration.ofSeconds(30), cache);
+            this.profiles = MongoPerf.cached(db.getCollection("users"), Duration.ofSeconds(30), cache);
+            this.profileWrites = MongoBatchWriter.create(
+                    db.getCollection("users"),
+                    PerfConfig.builder().meterRegistry(registry).build(),
+                    b -> b.batchSize(100).maxDelay(Duration.ofMillis(20)),
+                    (models, cause) -> {
+                        throw new IllegalStateException("profile writes failed", cause);
+                    });
+        }
+
+        @Override
+        public void execute(Command command) {
+            switch (command.type()) {
+                case BALANCE -> accounts.find(eq("user_id", command.user()));
+                case TRANSFER -> {
+                    accounts.updateOne(
+                            eq("user_id", command.user()), inc("balance", new Decimal128(-command.amount())));
+                    accounts.updateOne(
+                            eq("user_id", command.other()), inc("balance", new Decimal128(command.amount())));
+                }
+                case LEADERBOARD -> {
+                    List<Document> top = accounts.find(eq("guild_id", command.guild()), descending("balance"), 10);
+                    List<Bson> byUser = new ArrayList<>();
+                    top.forEach(account -> byUser.add(eq("user_id", account.get("user_id"))));
+                    if (!byUser.isEmpty()) {
+                        // written as a bot would write it; the optimizer turns the $or into one $in
+                        profiles.find(MongoQueryOptimizer.optimizeQuery(or(byUser)));
+                    }
+                }
+                case PROFILE ->
+                    profileWrites.add(new UpdateOneModel<>(
+                            eq("user_id", command.user()), set("last_command", "profile-" + command.amount())));
+            }
+        }
+
+        @Override
+        public void dailyInterest() {
+            BulkOperations.processDailyInterest(
+                    db, AccountSchema.DEFAULT, INTEREST_RATE, INTEREST_MINIMUM, LocalDate.of(2026, 1, 1));
+            accounts.invalidate();
+        }
+
+        @Override
+        public void finish() {
+            profileWrites.close();
+            cache.close();
+        }
+    }
+
+    private static List<String> findings(MicrometerQueryProfiler profiler) {
+        List<String> findings = new ArrayList<>();
+        profiler.getStats().operations().stream()
+                .limit(3)
+                .forEach(op -> findings.add(String.format(
+                        java.util.Locale.ROOT,
+                        "most time: %s.%s, %d queries, %d ms total, %.2f ms average",
+                        op.collection(),
+                        op.operation(),
+                        op.count(),
+                        op.totalTime().toMillis(),
+                        op.avgTime().toNanos() / 1e6)));
+        profiler.getSlowQueries().stream()
+                .limit(3)
+                .forEach(slow -> findings.add("slow query: " + slow.collection() + "." + slow.operation() + " "
+                        + slow.shape() + " took " + slow.duration().toMillis() + " ms"));
+        profiler.getNPlusOneWarnings()
+                .forEach(warning -> findings.add("N+1: in '" + warning.scope() + "', "
+                        + warning.collection() + " " + warning.shape() + " ran " + warning.count()
+                        + " times per command ("
+                        + warning.occurrences() + " commands) — " + warning.suggestion()));
+        profiler.recommendIndexes()
+                .forEach(index ->
+                        findings.add("index: " + index.collection() + " " + index.keys() + " — " + index.reason()));
+        return findings;
+    }
+}

@@ -1,0 +1,165 @@
+package dev.perfkit.bench.cli;
+
+import dev.perfkit.Perf;
+import dev.perfkit.PerfConfig;
+import dev.perfkit.batch.BatchProcessor;
+import dev.perfkit.bench.EmbeddedMongo;
+import dev.perfkit.cache.QueryCache;
+import dev.perfkit.memory.MemoryManager;
+import dev.perfkit.mongo.MongoPerf;
+import dev.perfkit.mongo.PingResult;
+import dev.perfkit.profile.QueryProfiler;
+import dev.perfkit.spi.PerfProvider;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code perfkit check}: every subsystem, ✅ or ❌ with the reason. */
+@Command(
+        name = "check",
+        mixinStandardHelpOptions = true,
+        description =
+                "Checks every perfkit subsystem and prints an OPTIMIZATION STATUS block; exit 0 only if all pass.")
+final class CheckCommand implements Callable<Integer> {
+    @Mixin
+    MongoOption mongo = new MongoOption();
+
+    @Option(
+            names = "--timeout",
+            defaultValue = "3s",
+            converter = DurationConverter.class,
+            description = "How long to wait for MongoDB (default: ${DEFAULT-VALUE})")
+    Duration timeout;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    record Result(String name, boolean passed, String detail) {}
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        List<Result> results = run();
+        out.println("=".repeat(60));
+        out.println("                 OPTIMIZATION STATUS");
+        out.println("=".repeat(60));
+        for (Result result : results) {
+            out.printf("%s %-22s %s%n", result.passed() ? "✅" : "❌", result.name(), result.detail());
+        }
+        out.println("=".repeat(60));
+        long failed = results.stream().filter(r -> !r.passed()).count();
+        out.println(
+                failed == 0
+                        ? "All " + results.size() + " checks passed."
+                        : failed + " of " + results.size() + " checks failed.");
+        out.flush();
+        return failed == 0 ? 0 : PerfkitCli.FAILED;
+    }
+
+    List<Result> run() {
+        List<Result> results = new ArrayList<>();
+        results.add(check("Modules", CheckCommand::modules));
+        results.add(check("Configuration", () -> {
+            PerfConfig config = Perf.getConfig();
+            return "mode " + config.mode() + ", cache " + config.queryCacheSize() + " entries / "
+                    + config.queryCacheTtl().toSeconds() + " s, memory limit " + config.memoryLimitMb() + " MB";
+        }));
+        results.add(check("Memory management", () -> {
+            MemoryManager memory = Perf.getMemoryManager();
+            double rss = memory.getMemoryUsage();
+            if (!(rss > 0)) {
+                throw new IllegalStateException("RSS reading is " + rss + " MB");
+            }
+            return String.format(
+                    "RSS %.0f MB, heap %.0f MB used", rss, memory.snapshot().heapUsedMb());
+        }));
+        results.add(check("Query cache", () -> {
+            QueryCache cache = Perf.getQueryCache();
+            cache.set("perfkit:check", "ok", Duration.ofSeconds(5));
+            Object back = cache.get("perfkit:check");
+            cache.invalidate("perfkit:check");
+            if (!"ok".equals(back)) {
+                throw new IllegalStateException("a value set was not read back");
+            }
+            return cache.getClass().getSimpleName() + ", max " + cache.getMaxSize() + " entries";
+        }));
+        results.add(check("Query profiler", () -> {
+            QueryProfiler profiler = Perf.getQueryProfiler();
+            long before = profiler.getStats().totalQueries();
+            profiler.recordQuery("perfkit_check", "find", Map.of("check", 1), Duration.ofMillis(1), true, 1);
+            if (profiler.getStats().totalQueries() != before + 1) {
+                throw new IllegalStateException("a recorded query was not counted");
+            }
+            return profiler.getClass().getSimpleName() + ", slow threshold "
+                    + profiler.getSlowThreshold().toMillis() + " ms";
+        }));
+        results.add(check("Batch processor", () -> {
+            List<Integer> processed = new java.util.concurrent.CopyOnWriteArrayList<>();
+            try (BatchProcessor<Integer> batch = Perf.<Integer>batchProcessor(processed::addAll)
+                    .name("perfkit-check")
+                    .build()) {
+                batch.add(1);
+                batch.add(2);
+                batch.flush().get(10, TimeUnit.SECONDS);
+            }
+            if (processed.size() != 2) {
+                throw new IllegalStateException("processed " + processed.size() + " of 2 items");
+            }
+            return "2 items processed in a flushed batch";
+        }));
+        results.add(check("MongoDB", () -> {
+            try (EmbeddedMongo server = EmbeddedMongo.start(mongo.uri)) {
+                PingResult ping = MongoPerf.ping(server.connectionString(), timeout);
+                if (!ping.reachable()) {
+                    throw new IllegalStateException(ping.message());
+                }
+                return (server.embedded() ? "embedded server" : "server") + " reachable in "
+                        + ping.latency().toMillis() + " ms, " + ping.message();
+            }
+        }));
+        Perf.reset();
+        return results;
+    }
+
+    private static String modules() {
+        List<String> found = new ArrayList<>();
+        for (PerfProvider provider : ServiceLoader.load(PerfProvider.class)) {
+            found.add(provider.getClass().getSimpleName());
+        }
+        List<String> missing = new ArrayList<>();
+        requireClass("dev.perfkit.cache.caffeine.CaffeineQueryCache", "perf-cache", missing);
+        requireClass("dev.perfkit.memory.oshi.OshiMemoryManager", "perf-memory", missing);
+        requireClass("dev.perfkit.db.MicrometerQueryProfiler", "perf-db", missing);
+        requireClass("dev.perfkit.mongo.MongoPerf", "perf-mongo", missing);
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("missing " + String.join(", ", missing));
+        }
+        return "perf-core, perf-memory, perf-cache, perf-db, perf-mongo (providers: " + String.join(", ", found) + ")";
+    }
+
+    private static void requireClass(String className, String artifact, List<String> missing) {
+        try {
+            Class.forName(className, false, CheckCommand.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            missing.add("dev.perfkit:" + artifact);
+        }
+    }
+
+    private static Result check(String name, Callable<String> body) {
+        try {
+            return new Result(name, true, body.call());
+        } catch (Exception | LinkageError e) {
+            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            return new Result(name, false, message);
+        }
+    }
+}

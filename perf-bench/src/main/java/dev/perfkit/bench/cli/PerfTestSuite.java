@@ -1,0 +1,504 @@
+package dev.perfkit.bench.cli;
+
+import static com.mongodb.client.model.Filters.eq;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.InsertOneModel;
+import dev.perfkit.PerfConfig;
+import dev.perfkit.batch.BatchProcessor;
+import dev.perfkit.bench.EmbeddedMongo;
+import dev.perfkit.bench.QueryCacheBenchmark;
+import dev.perfkit.cache.caffeine.CaffeineQueryCache;
+import dev.perfkit.db.BatchProcessors;
+import dev.perfkit.db.MicrometerQueryProfiler;
+import dev.perfkit.memory.MemoryPressureRegistry;
+import dev.perfkit.memory.oshi.OshiMemoryManager;
+import dev.perfkit.mongo.CachedCollection;
+import dev.perfkit.mongo.MongoBatchWriter;
+import dev.perfkit.mongo.MongoPerf;
+import dev.perfkit.mongo.MongoQueryOptimizer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.HdrHistogram.Histogram;
+import org.bson.Document;
+
+/**
+ * The {@code perf-test} measurement suite: every perfkit subsystem against its baseline, measured
+ * in the same run, each as a ratio plus absolute figures.
+ */
+final class PerfTestSuite {
+    /** A step of the suite, for progress display. */
+    record Step(String name, Runnable body) {}
+
+    private final boolean quick;
+    private final String mongoUri;
+    private final long budgetNanos;
+    private final List<Figure> figures = new ArrayList<>();
+    private final List<Report.Percentiles> percentiles = new ArrayList<>();
+    private final List<Report.BeforeAfter> beforeAfter = new ArrayList<>();
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private final PerfConfig config = PerfConfig.builder().meterRegistry(meters).build();
+
+    PerfTestSuite(boolean quick, String mongoUri) {
+        this.quick = quick;
+        this.mongoUri = mongoUri;
+        this.budgetNanos = TimeUnit.MILLISECONDS.toNanos(quick ? 1_500 : 8_000);
+    }
+
+    /**
+     * Runs every step, reporting each before it starts.
+     *
+     * @param onStep called with the name of each step as it starts, and its index
+     * @return the report
+     */
+    Report run(java.util.function.BiConsumer<Integer, String> onStep) {
+        Instant started = Instant.now();
+        List<Report.MemoryPoint> memory = new java.util.concurrent.CopyOnWriteArrayList<>();
+        OshiMemoryManager memoryManager = OshiMemoryManager.builder()
+                .config(config)
+                .pressureRegistry(MemoryPressureRegistry.create())
+                .backgroundSampling(false)
+                .build();
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "perfkit-perf-test-memory");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long t0 = System.nanoTime();
+        sampler.scheduleAtFixedRate(
+                () -> memory.add(new Report.MemoryPoint(
+                        (System.nanoTime() - t0) / 1e9, memoryManager.snapshot().rssMb())),
+                0,
+                250,
+                TimeUnit.MILLISECONDS);
+        try (EmbeddedMongo mongo = EmbeddedMongo.start(mongoUri)) {
+            List<Step> steps = steps(mongo, memoryManager);
+            for (int i = 0; i < steps.size(); i++) {
+                onStep.accept(i, steps.get(i).name());
+                steps.get(i).body().run();
+            }
+            Map<String, String> environment = new LinkedHashMap<>();
+            environment.put(
+                    "java", System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
+            environment.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+            environment.put("cores", String.valueOf(Runtime.getRuntime().availableProcessors()));
+            environment.put(
+                    "mongodb", mongo.embedded() ? "embedded mongo-java-server" : "PERF_MONGO_URI / --mongo-uri");
+            environment.put("time budget per figure", (budgetNanos / 1_000_000) + " ms");
+            return new Report(
+                    started, quick ? "quick" : "full", environment, figures, percentiles, beforeAfter, memory);
+        } finally {
+            sampler.shutdownNow();
+            memoryManager.close();
+        }
+    }
+
+    /** Returns the number of steps, for the progress bar. */
+    static int stepCount() {
+        return 10;
+    }
+
+    private List<Step> steps(EmbeddedMongo mongo, OshiMemoryManager memoryManager) {
+        List<Step> steps = new ArrayList<>();
+        steps.add(new Step("cache: hits and misses", this::cacheSingleThread));
+        steps.add(new Step("cache: two threads", this::cacheTwoThreads));
+        steps.add(new Step("cache: stampede", this::cacheStampede));
+        steps.add(new Step("profiler: recordQuery", this::profiler));
+        steps.add(new Step("batch processor", this::batch));
+        steps.add(new Step("memory manager", () -> memory(memoryManager)));
+        steps.add(new Step("query optimizer", this::optimizer));
+        steps.add(new Step("mongo: batched vs one-by-one writes", () -> writes(mongo)));
+        steps.add(new Step("mongo: cached vs uncached finds", () -> finds(mongo)));
+        steps.add(new Step("mongo: instrumentation overhead", () -> instrumentation(mongo)));
+        return steps;
+    }
+
+    private void add(String id, String group, String name, double value, String unit, boolean higherIsBetter) {
+        figures.add(new Figure(id, group, name, value, unit, higherIsBetter));
+    }
+
+    // ---- cache
+
+    private static String[] keys(int n) {
+        String[] keys = new String[n];
+        for (int i = 0; i < n; i++) {
+            keys[i] = "user:" + i + ":profile";
+        }
+        return keys;
+    }
+
+    private void cacheSingleThread() {
+        String[] keys = keys(10_000);
+        QueryCacheBenchmark.Adapter perfkit = QueryCacheBenchmark.Impl.CAFFEINE_QUERY_CACHE.create();
+        QueryCacheBenchmark.Adapter caffeine = QueryCacheBenchmark.Impl.RAW_CAFFEINE.create();
+        QueryCacheBenchmark.Adapter lru = QueryCacheBenchmark.Impl.SYNCHRONIZED_LRU.create();
+        for (String key : keys) {
+            perfkit.set(key, key);
+            caffeine.set(key, key);
+            lru.set(key, key);
+        }
+        double[] vsCaffeine = Timing.compare(
+                i -> perfkit.get(keys[(int) (i % keys.length)]),
+                i -> caffeine.get(keys[(int) (i % keys.length)]),
+                budgetNanos);
+        double lruHit = Timing.nanosPerOp(i -> lru.get(keys[(int) (i % keys.length)]), budgetNanos / 2);
+        double miss = Timing.nanosPerOp(i -> perfkit.get("absent:" + (i & 1023)), budgetNanos / 2);
+        add("cache.hit.perfkit", "cache", "get, hit (CaffeineQueryCache)", vsCaffeine[0], "ns/op", false);
+        add("cache.hit.caffeine", "cache", "get, hit (raw Caffeine)", vsCaffeine[1], "ns/op", false);
+        add("cache.hit.lru", "cache", "get, hit (synchronized LRU)", lruHit, "ns/op", false);
+        add("cache.hit.vs_caffeine", "cache", "hit time / raw Caffeine's", vsCaffeine[0] / vsCaffeine[1], "x", false);
+        add("cache.miss.perfkit", "cache", "get, miss (CaffeineQueryCache)", miss, "ns/op", false);
+    }
+
+    private void cacheTwoThreads() {
+        String[] keys = keys(10_000);
+        QueryCacheBenchmark.Adapter perfkit = QueryCacheBenchmark.Impl.CAFFEINE_QUERY_CACHE.create();
+        QueryCacheBenchmark.Adapter lru = QueryCacheBenchmark.Impl.SYNCHRONIZED_LRU.create();
+        for (String key : keys) {
+            perfkit.set(key, key);
+            lru.set(key, key);
+        }
+        double ours = throughput(perfkit, keys, 2);
+        double theirs = throughput(lru, keys, 2);
+        add("cache.hit.2threads.perfkit", "cache", "hits/s, 2 threads (CaffeineQueryCache)", ours, "ops/s", true);
+        add("cache.hit.2threads.lru", "cache", "hits/s, 2 threads (synchronized LRU)", theirs, "ops/s", true);
+        add("cache.hit.2threads.vs_lru", "cache", "hit throughput / synchronized LRU's", ours / theirs, "x", true);
+        beforeAfter.add(new Report.BeforeAfter("cache hits per second, 2 threads", theirs, ours, "ops/s"));
+    }
+
+    private double throughput(QueryCacheBenchmark.Adapter cache, String[] keys, int threads) {
+        AtomicLong operations = new AtomicLong();
+        long durationNanos = budgetNanos / 2;
+        CountDownLatch done = new CountDownLatch(threads);
+        for (int t = 0; t < threads; t++) {
+            int offset = t * 7919;
+            Thread worker = new Thread(() -> {
+                long end = System.nanoTime() + durationNanos;
+                long count = 0;
+                while (System.nanoTime() < end) {
+                    for (int i = 0; i < 256; i++) {
+                        cache.get(keys[(int) ((offset + count + i) % keys.length)]);
+                    }
+                    count += 256;
+                }
+                operations.addAndGet(count);
+                done.countDown();
+            });
+            worker.setDaemon(true);
+            worker.start();
+        }
+        try {
+            done.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return operations.get() / (durationNanos / 1e9);
+    }
+
+    private void cacheStampede() {
+        int callers = 16;
+        CaffeineQueryCache cache = CaffeineQueryCache.builder()
+                .name("perf-test-stampede")
+                .meterRegistry(meters)
+                .pressureRegistry(MemoryPressureRegistry.create())
+                .build();
+        AtomicInteger perfkitLoads = new AtomicInteger();
+        stampede(callers, () -> cache.getOrLoad("hot", Duration.ofMinutes(1), () -> slowLoad(perfkitLoads)));
+        ConcurrentHashMap<String, Object> naive = new ConcurrentHashMap<>();
+        AtomicInteger naiveLoads = new AtomicInteger();
+        stampede(callers, () -> {
+            // check-then-load, as a hand-written cache in a bot often does
+            Object value = naive.get("hot");
+            if (value == null) {
+                value = slowLoad(naiveLoads);
+                naive.put("hot", value);
+            }
+            return value;
+        });
+        cache.close();
+        add(
+                "cache.stampede.loads",
+                "cache",
+                "loads for 16 concurrent misses (CaffeineQueryCache)",
+                perfkitLoads.get(),
+                "loads",
+                false);
+        add(
+                "cache.stampede.naive_loads",
+                "cache",
+                "loads for 16 concurrent misses (check-then-load map)",
+                naiveLoads.get(),
+                "loads",
+                false);
+    }
+
+    private static Object slowLoad(AtomicInteger loads) {
+        loads.incrementAndGet();
+        try {
+            Thread.sleep(20); // stands for the database query being saved
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return "value";
+    }
+
+    private static void stampede(int callers, java.util.function.Supplier<Object> call) {
+        CountDownLatch start = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(callers);
+        for (int i = 0; i < callers; i++) {
+            Thread caller = new Thread(() -> {
+                try {
+                    start.await();
+                    call.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    done.countDown();
+                }
+            });
+            caller.setDaemon(true);
+            caller.start();
+        }
+        start.countDown();
+        try {
+            done.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- profiler, batches, memory, optimizer
+
+    private void profiler() {
+        MicrometerQueryProfiler profiler = MicrometerQueryProfiler.create(config);
+        Document[] queries = new Document[1024];
+        for (int i = 0; i < queries.length; i++) {
+            queries[i] = new Document("guild_id", 1_000L + i)
+                    .append("active", i % 2 == 0)
+                    .append("balance", new Document("$gte", i * 10));
+        }
+        Duration duration = Duration.ofMillis(3);
+        double record = Timing.nanosPerOp(
+                i -> profiler.recordQuery("accounts", "find", queries[(int) (i & 1023)], duration, true, 1),
+                budgetNanos);
+        profiler.close();
+        add("profiler.recordQuery", "profiler", "recordQuery, 3-field query", record, "ns/op", false);
+    }
+
+    private void batch() {
+        try (BatchProcessor<Long> processor = BatchProcessors.builder(config, (List<Long> batch) -> {})
+                .name("perf-test")
+                .batchSize(1_000)
+                .maxPending(100_000)
+                .maxDelay(Duration.ofMillis(5))
+                .build()) {
+            double perItem = Timing.nanosPerOp(processor::add, budgetNanos);
+            processor.flush().join();
+            add("batch.throughput", "batch", "add throughput, no-op handler", 1e9 / perItem, "items/s", true);
+        }
+    }
+
+    private void memory(OshiMemoryManager manager) {
+        OshiMemoryManager tracker = OshiMemoryManager.builder()
+                .config(PerfConfig.builder()
+                        .meterRegistry(meters)
+                        .maxTrackedObjects(1_000_000)
+                        .build())
+                .pressureRegistry(MemoryPressureRegistry.create())
+                .backgroundSampling(false)
+                .build();
+        double cached = Timing.nanosPerOp(i -> manager.getMemoryUsage(), budgetNanos / 3);
+        double track = Timing.nanosPerOp(i -> tracker.trackObject(new Object(), "session"), budgetNanos / 3);
+        double snapshot = Timing.nanosPerOp(i -> manager.snapshot(), budgetNanos / 3);
+        tracker.close();
+        add("memory.getMemoryUsage.cached", "memory", "getMemoryUsage(), cached reading", cached, "ns/op", false);
+        add("memory.trackObject", "memory", "trackObject", track, "ns/op", false);
+        add("memory.snapshot", "memory", "snapshot() (fresh OSHI reading)", snapshot / 1_000, "us/op", false);
+        add("memory.rss", "memory", "process RSS now", manager.snapshot().rssMb(), "MB", false);
+    }
+
+    private void optimizer() {
+        Document seedQuery = new Document(
+                        "$or",
+                        List.of(
+                                new Document("user_id", "123"),
+                                new Document("user_id", "456"),
+                                new Document("user_id", "789")))
+                .append("active", true);
+        double time = Timing.nanosPerOp(i -> MongoQueryOptimizer.optimizeQuery(seedQuery), budgetNanos);
+        add("optimizer.optimizeQuery", "optimizer", "optimizeQuery, the seed's query", time, "ns/op", false);
+    }
+
+    // ---- MongoDB
+
+    private void writes(EmbeddedMongo mongo) {
+        try (MongoClient client = mongo.client(settings -> {})) {
+            MongoCollection<Document> events =
+                    client.getDatabase("perfkit_perf_test").getCollection("events");
+            events.drop();
+            AtomicLong ids = new AtomicLong();
+            int perRound = quick ? 200 : 1_000;
+            try (MongoBatchWriter<Document> writer = MongoBatchWriter.create(
+                    events, config, b -> b.batchSize(perRound).maxDelay(Duration.ofMillis(5)), (models, cause) -> {})) {
+                double[] times = Timing.compare(
+                        i -> {
+                            for (int k = 0; k < perRound; k++) {
+                                events.insertOne(new Document("_id", ids.incrementAndGet()));
+                            }
+                        },
+                        i -> {
+                            for (int k = 0; k < perRound; k++) {
+                                writer.add(new InsertOneModel<>(new Document("_id", ids.incrementAndGet())));
+                            }
+                            writer.flush().join();
+                        },
+                        budgetNanos * 2);
+                double oneByOne = perRound / (times[0] / 1e9);
+                double batched = perRound / (times[1] / 1e9);
+                add("mongo.writes.one_by_one", "mongo", "inserts/s, one insertOne each", oneByOne, "ops/s", true);
+                add("mongo.writes.batched", "mongo", "inserts/s, batch writer", batched, "ops/s", true);
+                add("mongo.writes.ratio", "mongo", "batched / one-by-one throughput", batched / oneByOne, "x", true);
+                beforeAfter.add(new Report.BeforeAfter("inserts per second", oneByOne, batched, "ops/s"));
+            }
+            events.drop();
+        }
+    }
+
+    private void finds(EmbeddedMongo mongo) {
+        try (MongoClient client = mongo.client(settings -> {})) {
+            MongoCollection<Document> users = seededUsers(client, "users");
+            CaffeineQueryCache cache = CaffeineQueryCache.builder()
+                    .name("perf-test-find")
+                    .maxSize(10_000)
+                    .meterRegistry(meters)
+                    .pressureRegistry(MemoryPressureRegistry.create())
+                    .build();
+            CachedCollection<Document> cached = MongoPerf.cached(users, Duration.ofHours(1), cache);
+            for (int i = 0; i < 1_000; i++) {
+                cached.find(eq("user_id", i));
+            }
+            Histogram plain = new Histogram(3_600_000_000L, 2);
+            Histogram hit = new Histogram(3_600_000_000L, 2);
+            double[] times = Timing.compare(
+                    i -> timed(plain, () -> users.find(eq("user_id", (int) (i % 1_000)))
+                            .first()),
+                    i -> timed(hit, () -> cached.find(eq("user_id", (int) (i % 1_000)))),
+                    budgetNanos * 2);
+            cache.close();
+            add("mongo.find.uncached", "mongo", "find by user_id, uncached", times[0] / 1_000, "us/op", false);
+            add("mongo.find.cached", "mongo", "find by user_id, cached (hit)", times[1] / 1_000, "us/op", false);
+            add("mongo.find.ratio", "mongo", "uncached / cached latency", times[0] / times[1], "x", true);
+            percentiles.add(percentilesOf("find, uncached", plain));
+            percentiles.add(percentilesOf("find, cached (hit)", hit));
+            beforeAfter.add(new Report.BeforeAfter("find latency (µs)", times[0] / 1_000, times[1] / 1_000, "µs"));
+        }
+    }
+
+    private void instrumentation(EmbeddedMongo mongo) {
+        MicrometerQueryProfiler profiler = MicrometerQueryProfiler.create(config);
+        Consumer<com.mongodb.MongoClientSettings.Builder> instrumented =
+                settings -> MongoPerf.instrument(settings, () -> profiler, meters);
+        try (MongoClient plainClient = mongo.client(settings -> {});
+                MongoClient instrumentedClient = mongo.client(instrumented)) {
+            MongoCollection<Document> plain = seededUsers(plainClient, "instrumented_users");
+            MongoCollection<Document> observed = instrumentedClient
+                    .getDatabase(plain.getNamespace().getDatabaseName())
+                    .getCollection(plain.getNamespace().getCollectionName());
+            Histogram latencies = new Histogram(3_600_000_000L, 2);
+            double[] times = Timing.compare(
+                    i -> plain.find(eq("user_id", (int) (i % 1_000))).first(),
+                    i -> timed(latencies, () -> observed.find(eq("user_id", (int) (i % 1_000)))
+                            .first()),
+                    budgetNanos * 2);
+            add("mongo.findOne.plain", "mongo", "findOne, plain client", times[0] / 1_000, "us/op", false);
+            add(
+                    "mongo.findOne.instrumented",
+                    "mongo",
+                    "findOne, instrumented client",
+                    times[1] / 1_000,
+                    "us/op",
+                    false);
+            add(
+                    "mongo.instrumentation.overhead",
+                    "mongo",
+                    "instrumentation overhead on findOne",
+                    (times[1] - times[0]) / times[0] * 100,
+                    "%",
+                    false);
+            percentiles.add(percentilesOf("findOne, instrumented", latencies));
+        } finally {
+            profiler.close();
+        }
+    }
+
+    /** What the listeners added by MongoPerf.instrument cost for one findOne's started and succeeded events. */
+    private double listenerCost() {
+        MicrometerQueryProfiler profiler = MicrometerQueryProfiler.create(config);
+        List<com.mongodb.event.CommandListener> listeners = MongoPerf.instrument(
+                        com.mongodb.MongoClientSettings.builder(), () -> profiler, meters)
+                .build()
+                .getCommandListeners();
+        com.mongodb.connection.ConnectionDescription connection =
+                new com.mongodb.connection.ConnectionDescription(new com.mongodb.connection.ServerId(
+                        new com.mongodb.connection.ClusterId(), new com.mongodb.ServerAddress()));
+        org.bson.BsonDocument command =
+                org.bson.BsonDocument.parse("{find: 'users', filter: {user_id: 42}, limit: 1, $db: 'bot'}");
+        org.bson.BsonDocument response = org.bson.BsonDocument.parse(
+                "{cursor: {firstBatch: [{_id: 1, user_id: 42}], id: 0, ns: 'bot.users'}, ok: 1}");
+        double nanos = Timing.nanosPerOp(
+                i -> {
+                    int id = (int) i;
+                    var started =
+                            new com.mongodb.event.CommandStartedEvent(null, 1, id, connection, "bot", "find", command);
+                    var succeeded = new com.mongodb.event.CommandSucceededEvent(
+                            null, 1, id, connection, "bot", "find", response, 250_000);
+                    for (com.mongodb.event.CommandListener listener : listeners) {
+                        listener.commandStarted(started);
+                        listener.commandSucceeded(succeeded);
+                    }
+                },
+                budgetNanos / 2);
+        profiler.close();
+        return nanos;
+    }
+
+    private static MongoCollection<Document> seededUsers(MongoClient client, String name) {
+        MongoCollection<Document> users =
+                client.getDatabase("perfkit_perf_test").getCollection(name);
+        users.drop();
+        List<Document> documents = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            documents.add(new Document("user_id", i).append("name", "user" + i).append("balance", i * 10));
+        }
+        users.insertMany(documents);
+        return users;
+    }
+
+    private static void timed(Histogram histogram, Runnable call) {
+        long start = System.nanoTime();
+        call.run();
+        histogram.recordValue(Math.min(3_600_000_000L, (System.nanoTime() - start) / 1_000));
+    }
+
+    private static Report.Percentiles percentilesOf(String label, Histogram histogram) {
+        return new Report.Percentiles(
+                label,
+                histogram.getValueAtPercentile(50),
+                histogram.getValueAtPercentile(95),
+                histogram.getValueAtPercentile(99));
+    }
+}

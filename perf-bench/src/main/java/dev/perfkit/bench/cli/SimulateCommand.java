@@ -1,0 +1,114 @@
+package dev.perfkit.bench.cli;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code perfkit simulate}: the bank bot with the toolkit off and on, side by side. */
+@Command(
+        name = "simulate",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs a bank bot (balance checks, transfers, leaderboards, profile updates, one daily-interest run)",
+            "twice on the same data: toolkit off (plain driver calls) and on (cached collections, batch writer,",
+            "optimizer). Prints both side by side and what the profiler found in the off run.",
+            "Exit 1 if the balances of the two runs differ."
+        })
+final class SimulateCommand implements Callable<Integer> {
+    @Option(names = "--users", defaultValue = "200", description = "Accounts and users (default: ${DEFAULT-VALUE})")
+    int users;
+
+    @Option(
+            names = "--seconds",
+            defaultValue = "10",
+            description =
+                    "How long the off run works; the on run replays the same commands (default: ${DEFAULT-VALUE})")
+    int seconds;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the command mix (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Mixin
+    MongoOption mongo = new MongoOption();
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (seconds <= 0) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "--seconds must be positive: " + seconds);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(
+                "Simulating %d users for %d s with seed %d, %d threads...%n",
+                users, seconds, seed, BankBotSimulation.THREADS);
+        out.flush();
+        BankBotSimulation.Result result =
+                new BankBotSimulation(users, Duration.ofSeconds(seconds), seed).run(mongo.uri);
+        out.print(render(result));
+        out.flush();
+        return result.balancesIdentical() ? 0 : PerfkitCli.FAILED;
+    }
+
+    static String render(BankBotSimulation.Result result) {
+        BankBotSimulation.RunResult off = result.off();
+        BankBotSimulation.RunResult on = result.on();
+        StringBuilder text = new StringBuilder();
+        String row = "%-34s %16s %16s%n";
+        text.append(String.format(Locale.ROOT, row, "", off.label(), on.label()));
+        text.append(String.format(Locale.ROOT, row, "commands", off.commands(), on.commands()));
+        text.append(String.format(Locale.ROOT, row, "seconds", fmt(off.seconds()), fmt(on.seconds())));
+        text.append(String.format(
+                Locale.ROOT, row, "commands/s", fmt(off.commandsPerSecond()), fmt(on.commandsPerSecond())));
+        text.append(String.format(Locale.ROOT, row, "database round trips", off.roundTrips(), on.roundTrips()));
+        text.append(String.format(
+                Locale.ROOT,
+                row,
+                "round trips per command",
+                fmt((double) off.roundTrips() / off.commands()),
+                fmt((double) on.roundTrips() / on.commands())));
+        for (BankBotSimulation.Type type : BankBotSimulation.Type.values()) {
+            text.append(String.format(
+                    Locale.ROOT,
+                    row,
+                    type.name().toLowerCase(Locale.ROOT) + " p50/p95/p99 (µs)",
+                    percentiles(off.latencies().get(type)),
+                    percentiles(on.latencies().get(type))));
+        }
+        text.append(String.format(
+                Locale.ROOT,
+                row,
+                "RSS MB, start -> end",
+                fmt(off.rssStartMb()) + " -> " + fmt(off.rssEndMb()),
+                fmt(on.rssStartMb()) + " -> " + fmt(on.rssEndMb())));
+        text.append(String.format(
+                Locale.ROOT,
+                "%nBalances: %s (%d accounts, total %s)%n",
+                result.balancesIdentical() ? "identical in both runs" : "DIFFERENT between the runs",
+                off.balances().size(),
+                result.total().toPlainString()));
+        text.append("\nWhat the profiler found in the toolkit-off run:\n");
+        result.findings().forEach(finding -> text.append("  - ").append(finding).append('\n'));
+        return text.toString();
+    }
+
+    private static String percentiles(Histogram histogram) {
+        if (histogram.getTotalCount() == 0) {
+            return "-";
+        }
+        return histogram.getValueAtPercentile(50) + "/" + histogram.getValueAtPercentile(95) + "/"
+                + histogram.getValueAtPercentile(99);
+    }
+
+    private static String fmt(double value) {
+        return Figure.format(value);
+    }
+}
