@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <pre>
  * mvn -B -q install -DskipTests
- * java -jar perf-bench/target/perfkit.jar BatchProcessorBenchmark -prof gc
+ * java -jar perf-bench/target/perfkit.jar jmh BatchProcessorBenchmark -prof gc
  * </pre>
  */
 @State(Scope.Benchmark)

@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * MongoDB versus through a {@link CachedCollection} whose cache already holds the answers (a hit).
  *
  * <pre>
- * java -jar perf-bench/target/perfkit.jar CachedFindBenchmark
+ * java -jar perf-bench/target/perfkit.jar jmh CachedFindBenchmark
  * </pre>
  */
 @State(Scope.Benchmark)

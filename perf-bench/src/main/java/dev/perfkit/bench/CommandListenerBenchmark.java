@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * the instrumentation overhead without the noise of two end-to-end runs.
  *
  * <pre>
- * java -jar perf-bench/target/perfkit.jar CommandListenerBenchmark -prof gc
+ * java -jar perf-bench/target/perfkit.jar jmh CommandListenerBenchmark -prof gc
  * </pre>
  */
 @State(Scope.Benchmark)

@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * listeners.
  *
  * <pre>
- * java -jar perf-bench/target/perfkit.jar InstrumentationBenchmark
+ * java -jar perf-bench/target/perfkit.jar jmh InstrumentationBenchmark
  * </pre>
  */
 @State(Scope.Benchmark)

@@ -27,7 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <pre>
  * mvn -B -q install -DskipTests
- * java -jar perf-bench/target/perfkit.jar MemoryManagerBenchmark -prof gc
+ * java -jar perf-bench/target/perfkit.jar jmh MemoryManagerBenchmark -prof gc
  * </pre>
  */
 @State(Scope.Benchmark)

@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * user_id} equalities next to {@code active: true}.
  *
  * <pre>
- * java -jar perf-bench/target/perfkit.jar MongoQueryOptimizerBenchmark -prof gc
+ * java -jar perf-bench/target/perfkit.jar jmh MongoQueryOptimizerBenchmark -prof gc
  * </pre>
  */
 @State(Scope.Benchmark)

@@ -31,7 +31,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * over a network: the ratio here is a floor.
  *
  * <pre>
- * java -jar perf-bench/target/perfkit.jar MongoWriteBenchmark
+ * java -jar perf-bench/target/perfkit.jar jmh MongoWriteBenchmark
  * </pre>
  */
 @State(Scope.Benchmark)

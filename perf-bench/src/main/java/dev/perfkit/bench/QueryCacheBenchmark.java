@@ -38,8 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <pre>
  * mvn -B -q install -DskipTests
- * java -jar perf-bench/target/perfkit.jar QueryCacheBenchmark -t 1 -prof gc
- * java -jar perf-bench/target/perfkit.jar QueryCacheBenchmark -t 2 -prof gc
+ * java -jar perf-bench/target/perfkit.jar jmh QueryCacheBenchmark -t 1 -prof gc
+ * java -jar perf-bench/target/perfkit.jar jmh QueryCacheBenchmark -t 2 -prof gc
  * </pre>
  */
 @State(Scope.Benchmark)

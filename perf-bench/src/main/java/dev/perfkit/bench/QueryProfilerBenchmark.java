@@ -25,8 +25,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <pre>
  * mvn -B -q install -DskipTests
- * java -jar perf-bench/target/perfkit.jar QueryProfilerBenchmark -t 1 -prof gc
- * java -jar perf-bench/target/perfkit.jar QueryProfilerBenchmark -t 2 -prof gc
+ * java -jar perf-bench/target/perfkit.jar jmh QueryProfilerBenchmark -t 1 -prof gc
+ * java -jar perf-bench/target/perfkit.jar jmh QueryProfilerBenchmark -t 2 -prof gc
  * </pre>
  */
 @State(Scope.Benchmark)

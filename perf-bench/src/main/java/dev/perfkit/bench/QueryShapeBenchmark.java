@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <pre>
  * mvn -B -q install -DskipTests
- * java -jar perf-bench/target/perfkit.jar QueryShapeBenchmark -prof gc
+ * java -jar perf-bench/target/perfkit.jar jmh QueryShapeBenchmark -prof gc
  * </pre>
  */
 @State(Scope.Benchmark)
