@@ -3,6 +3,7 @@ package dev.perfkit.db;
 import static java.util.Objects.requireNonNull;
 
 import dev.perfkit.PerfConfig;
+import dev.perfkit.internal.Meters;
 import dev.perfkit.profile.IndexRecommendation;
 import dev.perfkit.profile.NPlusOneWarning;
 import dev.perfkit.profile.OperationStats;
@@ -453,13 +454,7 @@ public final class MicrometerQueryProfiler implements QueryProfiler {
     /** Removes this profiler's meters. Idempotent. */
     @Override
     public void close() {
-        for (Meter meter : meters) {
-            try {
-                meterRegistry.remove(meter);
-            } catch (RuntimeException e) {
-                log.debug("Could not remove meter {}", meter.getId(), e);
-            }
-        }
+        Meters.removeQuietly(meterRegistry, meters);
         meters.clear();
     }
 

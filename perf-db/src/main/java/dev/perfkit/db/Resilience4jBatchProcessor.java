@@ -6,6 +6,7 @@ import dev.perfkit.batch.BatchProcessorSpec;
 import dev.perfkit.batch.BatchRejectedException;
 import dev.perfkit.batch.BatchStats;
 import dev.perfkit.batch.OverflowPolicy;
+import dev.perfkit.internal.Meters;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
@@ -478,13 +479,7 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
     }
 
     private void removeMeters() {
-        for (Meter meter : meters) {
-            try {
-                meterRegistry.remove(meter);
-            } catch (RuntimeException e) {
-                log.debug("Could not remove meter {}", meter.getId(), e);
-            }
-        }
+        Meters.removeQuietly(meterRegistry, meters);
     }
 
     @Override

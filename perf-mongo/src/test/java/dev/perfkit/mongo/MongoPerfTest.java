@@ -97,9 +97,16 @@ class MongoPerfTest {
 
         assertThat(meters.find("mongodb.driver.commands").timers()).isNotEmpty();
         assertThat(meters.find("mongodb.driver.pool.size").gauges()).isNotEmpty();
-        assertThat(meters.find("perfkit.mongo.pool.checkout.wait").timer()).isNotNull();
-        assertThat(meters.find("perfkit.mongo.pool.checkout.wait").timer().count())
-                .isPositive();
+        assertThat(meters.find("perfkit.mongo.pool.checkout.wait")
+                        .tag("status", "success")
+                        .timer())
+                .isNotNull()
+                .satisfies(timer -> assertThat(timer.count()).isPositive());
+        assertThat(meters.find("perfkit.mongo.pool.checkout.wait")
+                        .tag("status", "failed")
+                        .timer())
+                .isNotNull()
+                .satisfies(timer -> assertThat(timer.count()).isZero());
         assertThat(meters.find("perfkit.mongo.pool.utilization").gauge()).isNotNull();
     }
 

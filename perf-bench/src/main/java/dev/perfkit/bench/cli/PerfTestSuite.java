@@ -7,7 +7,9 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.InsertOneModel;
 import dev.perfkit.PerfConfig;
 import dev.perfkit.batch.BatchProcessor;
+import dev.perfkit.bench.CommandListenerBenchmark;
 import dev.perfkit.bench.EmbeddedMongo;
+import dev.perfkit.bench.MongoQueryOptimizerBenchmark;
 import dev.perfkit.bench.QueryCacheBenchmark;
 import dev.perfkit.cache.caffeine.CaffeineQueryCache;
 import dev.perfkit.db.BatchProcessors;
@@ -17,7 +19,6 @@ import dev.perfkit.memory.oshi.OshiMemoryManager;
 import dev.perfkit.mongo.CachedCollection;
 import dev.perfkit.mongo.MongoBatchWriter;
 import dev.perfkit.mongo.MongoPerf;
-import dev.perfkit.mongo.MongoQueryOptimizer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -340,14 +341,8 @@ final class PerfTestSuite {
     }
 
     private void optimizer() {
-        Document seedQuery = new Document(
-                        "$or",
-                        List.of(
-                                new Document("user_id", "123"),
-                                new Document("user_id", "456"),
-                                new Document("user_id", "789")))
-                .append("active", true);
-        double time = Timing.nanosPerOp(i -> MongoQueryOptimizer.optimizeQuery(seedQuery), budgetNanos);
+        MongoQueryOptimizerBenchmark benchmark = new MongoQueryOptimizerBenchmark();
+        double time = Timing.nanosPerOp(i -> benchmark.optimizeQuery(), budgetNanos);
         add("optimizer.optimizeQuery", "optimizer", "optimizeQuery, the seed's query", time, "ns/op", false);
     }
 
@@ -468,35 +463,11 @@ final class PerfTestSuite {
         }
     }
 
-    /** What the listeners added by MongoPerf.instrument cost for one findOne's started and succeeded events. */
+    /** What the listeners added by MongoPerf.instrument cost per command (CommandListenerBenchmark's work). */
     private double listenerCost() {
-        MicrometerQueryProfiler profiler = MicrometerQueryProfiler.create(config);
-        List<com.mongodb.event.CommandListener> listeners = MongoPerf.instrument(
-                        com.mongodb.MongoClientSettings.builder(), () -> profiler, meters)
-                .build()
-                .getCommandListeners();
-        com.mongodb.connection.ConnectionDescription connection =
-                new com.mongodb.connection.ConnectionDescription(new com.mongodb.connection.ServerId(
-                        new com.mongodb.connection.ClusterId(), new com.mongodb.ServerAddress()));
-        org.bson.BsonDocument command =
-                org.bson.BsonDocument.parse("{find: 'users', filter: {user_id: 42}, limit: 1, $db: 'bot'}");
-        org.bson.BsonDocument response = org.bson.BsonDocument.parse(
-                "{cursor: {firstBatch: [{_id: 1, user_id: 42}], id: 0, ns: 'bot.users'}, ok: 1}");
-        double nanos = Timing.nanosPerOp(
-                i -> {
-                    int id = (int) i;
-                    var started =
-                            new com.mongodb.event.CommandStartedEvent(null, 1, id, connection, "bot", "find", command);
-                    var succeeded = new com.mongodb.event.CommandSucceededEvent(
-                            null, 1, id, connection, "bot", "find", response, 250_000);
-                    for (com.mongodb.event.CommandListener listener : listeners) {
-                        listener.commandStarted(started);
-                        listener.commandSucceeded(succeeded);
-                    }
-                },
-                budgetNanos / 2);
-        profiler.close();
-        return nanos;
+        CommandListenerBenchmark benchmark = new CommandListenerBenchmark();
+        benchmark.setUp();
+        return Timing.nanosPerOp(i -> benchmark.findCommand(), budgetNanos / 2);
     }
 
     private static MongoCollection<Document> seededUsers(MongoClient client, String name) {

@@ -3,6 +3,7 @@ package dev.perfkit.memory.oshi;
 import static java.util.Objects.requireNonNull;
 
 import dev.perfkit.PerfConfig;
+import dev.perfkit.internal.Meters;
 import dev.perfkit.memory.CollectionResult;
 import dev.perfkit.memory.LeakReport;
 import dev.perfkit.memory.MemoryManager;
@@ -579,13 +580,7 @@ public final class OshiMemoryManager implements MemoryManager {
         if (sampler != null) {
             sampler.shutdownNow();
         }
-        for (Meter meter : meters) {
-            try {
-                meterRegistry.remove(meter);
-            } catch (RuntimeException e) {
-                log.debug("Could not remove meter {}", meter.getId(), e);
-            }
-        }
+        Meters.removeQuietly(meterRegistry, meters);
     }
 
     @Override
