@@ -324,8 +324,8 @@ final class PerfTestSuite {
     private void memory(OshiMemoryManager manager) {
         OshiMemoryManager tracker = OshiMemoryManager.builder()
                 .config(PerfConfig.builder()
-                        .meterRegistry(meters)
-                        .maxTrackedObjects(1_000_000)
+                        .meterRegistry(new SimpleMeterRegistry()) // its own: one manager's gauges per registry
+                        .maxTrackedObjects(100_000)
                         .build())
                 .pressureRegistry(MemoryPressureRegistry.create())
                 .backgroundSampling(false)
