@@ -78,6 +78,7 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
     private boolean closed;
     private boolean dispatchScheduled;
     private ScheduledFuture<?> delayTimer;
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
     private final ScheduledThreadPoolExecutor scheduler;
     private final ExecutorService workers;
@@ -375,6 +376,9 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
         lock.lock();
         try {
             if (closed) {
+                lock.unlock();
+                awaitTermination();
+                lock.lock();
                 return;
             }
             closed = true;
@@ -400,12 +404,24 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
             workers.shutdown();
         }
         removeMeters();
+        terminated.complete(null);
         if (shutdownHook != null && Thread.currentThread() != shutdownHook) {
             try {
                 Runtime.getRuntime().removeShutdownHook(shutdownHook);
             } catch (IllegalStateException shuttingDown) {
                 // the JVM is already shutting down; the hook is running or ran
             }
+        }
+    }
+
+    /** A second close() waits for the first one's drain (bounded by its close timeout). */
+    private void awaitTermination() {
+        try {
+            terminated.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("unreachable: termination never fails", e);
         }
     }
 

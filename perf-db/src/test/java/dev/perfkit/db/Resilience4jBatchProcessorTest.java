@@ -175,6 +175,36 @@ class Resilience4jBatchProcessorTest extends BatchProcessorContract {
     }
 
     @Test
+    void close_calledConcurrently_everyCallerWaitsForTheDrain() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        List<Integer> processed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        BatchProcessor<Integer> processor = builder((List<Integer> batch) -> {
+                    release.await();
+                    processed.addAll(batch);
+                })
+                .batchSize(1)
+                .maxDelay(Duration.ofHours(1))
+                .build();
+        processor.add(1);
+        Thread first = new Thread(processor::close, "closer-1");
+        Thread second = new Thread(processor::close, "closer-2");
+        first.start();
+        await().until(() -> first.getState() == Thread.State.WAITING || first.getState() == Thread.State.TIMED_WAITING);
+        second.start();
+        await().until(() ->
+                second.getState() == Thread.State.WAITING || second.getState() == Thread.State.TIMED_WAITING);
+
+        assertThat(processed).isEmpty(); // both closers are still waiting for the batch
+        release.countDown();
+        first.join(TimeUnit.SECONDS.toMillis(30));
+        second.join(TimeUnit.SECONDS.toMillis(30));
+
+        assertThat(first.isAlive()).isFalse();
+        assertThat(second.isAlive()).isFalse();
+        assertThat(processed).containsExactly(1);
+    }
+
+    @Test
     void threads_areDaemonsNamedAfterTheProcessor_andStopOnClose() {
         BatchProcessor<Integer> processor =
                 builder((List<Integer> batch) -> {}).name("orders").batchSize(1).build();

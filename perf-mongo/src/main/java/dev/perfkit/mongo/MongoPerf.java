@@ -76,9 +76,9 @@ public final class MongoPerf {
         requireNonNull(registry, "registry");
         settings.addCommandListener(new ProfilingCommandListener(profiler));
         settings.addCommandListener(new SafeCommandListener(new MongoMetricsCommandListener(registry)));
-        settings.applyToConnectionPoolSettings(
-                pool -> pool.addConnectionPoolListener(new MongoMetricsConnectionPoolListener(registry))
-                        .addConnectionPoolListener(new PoolMetricsListener(registry)));
+        settings.applyToConnectionPoolSettings(pool -> pool.addConnectionPoolListener(
+                        new SafeConnectionPoolListener(new MongoMetricsConnectionPoolListener(registry)))
+                .addConnectionPoolListener(new PoolMetricsListener(registry)));
         return settings;
     }
 
