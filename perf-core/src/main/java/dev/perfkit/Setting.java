@@ -80,12 +80,7 @@ enum Setting {
     MEMORY_INTENSIVE_LOG_MB(
             Type.MEGABYTES, 1, "A memoryIntensive call that allocates more than this is logged", 50L, 100L, 200L),
     MEMORY_PRESSURE_RELIEF(
-            Type.BOOLEAN,
-            0,
-            "Relieve pressure automatically when RSS crosses MEMORY_LIMIT_MB",
-            Boolean.TRUE,
-            Boolean.TRUE,
-            Boolean.TRUE);
+            Type.BOOLEAN, 0, "Relieve pressure automatically when RSS crosses MEMORY_LIMIT_MB", true, true, true);
 
     /** How a setting's raw text is parsed and what range it accepts. */
     enum Type {

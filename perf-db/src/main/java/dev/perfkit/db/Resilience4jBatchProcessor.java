@@ -373,21 +373,23 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
     @Override
     public void close() {
         List<CompletableFuture<Void>> pending;
+        boolean alreadyClosed;
         lock.lock();
         try {
-            if (closed) {
-                lock.unlock();
-                awaitTermination();
-                lock.lock();
-                return;
-            }
+            alreadyClosed = closed;
             closed = true;
             flushUpTo = nextSequence - 1;
             notFull.signalAll();
-            pending = pendingFutures();
-            scheduleDispatch();
+            pending = alreadyClosed ? List.of() : pendingFutures();
+            if (!alreadyClosed) {
+                scheduleDispatch();
+            }
         } finally {
             lock.unlock();
+        }
+        if (alreadyClosed) {
+            awaitTermination();
+            return;
         }
         try {
             allFinished(pending).get(spec.closeTimeout().toNanos(), TimeUnit.NANOSECONDS);

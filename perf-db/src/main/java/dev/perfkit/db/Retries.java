@@ -116,7 +116,7 @@ public final class Retries {
                 .maxAttempts(maxAttempts)
                 .intervalFunction(
                         IntervalFunction.ofExponentialRandomBackoff(initialBackoff, multiplier, JITTER, maxBackoff))
-                .retryOnException(retryOn::test)
+                .retryOnException(retryOn)
                 .build();
     }
 

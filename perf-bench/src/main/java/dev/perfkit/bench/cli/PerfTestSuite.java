@@ -236,7 +236,6 @@ final class PerfTestSuite {
                 value = slowLoad(naiveLoads);
                 naive.put("hot", value);
             }
-            return value;
         });
         cache.close();
         add(
@@ -265,14 +264,14 @@ final class PerfTestSuite {
         return "value";
     }
 
-    private static void stampede(int callers, java.util.function.Supplier<Object> call) {
+    private static void stampede(int callers, Runnable call) {
         CountDownLatch start = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(callers);
         for (int i = 0; i < callers; i++) {
             Thread caller = new Thread(() -> {
                 try {
                     start.await();
-                    call.get();
+                    call.run();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 } finally {
