@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.perfkit.Concurrently;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -12,9 +13,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -268,28 +266,12 @@ public abstract class BatchProcessorContract {
                 .maxPending(100_000)
                 .maxDelay(Duration.ofMillis(10))
                 .build();
-        ExecutorService pool = Executors.newFixedThreadPool(producers);
-        CountDownLatch start = new CountDownLatch(1);
         List<CompletableFuture<Void>> futures = new CopyOnWriteArrayList<>();
-        try {
-            List<Future<?>> done = new ArrayList<>();
-            for (int p = 0; p < producers; p++) {
-                int producer = p;
-                done.add(pool.submit(() -> {
-                    start.await();
-                    for (int i = 0; i < perProducer; i++) {
-                        futures.add(processor.add(producer * perProducer + i));
-                    }
-                    return null;
-                }));
+        Concurrently.run(producers, 60, producer -> {
+            for (int i = 0; i < perProducer; i++) {
+                futures.add(processor.add(producer * perProducer + i));
             }
-            start.countDown();
-            for (Future<?> future : done) {
-                future.get(60, TimeUnit.SECONDS);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        });
         processor.close();
 
         assertThat(futures).hasSize(producers * perProducer).allMatch(f -> f.isDone() && !f.isCompletedExceptionally());

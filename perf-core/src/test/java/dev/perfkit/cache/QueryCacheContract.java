@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.perfkit.Concurrently;
 import dev.perfkit.FakeTicker;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -489,31 +490,15 @@ public abstract class QueryCacheContract {
     void invalidate_afterLastSet_isNeverReadBack_underConcurrency() throws Exception {
         int threads = 8;
         int keysPerThread = 2_000;
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        CountDownLatch start = new CountDownLatch(1);
-        try {
-            List<Future<?>> done = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int thread = t;
-                done.add(pool.submit(() -> {
-                    start.await();
-                    for (int i = 0; i < keysPerThread; i++) {
-                        String key = "t" + thread + ":" + i;
-                        cache.set(key, i);
-                        cache.invalidate(key);
-                        // another thread works on a neighbour's keys at the same time
-                        cache.get("t" + ((thread + 1) % threads) + ":" + i);
-                    }
-                    return null;
-                }));
+        Concurrently.run(threads, 60, thread -> {
+            for (int i = 0; i < keysPerThread; i++) {
+                String key = "t" + thread + ":" + i;
+                cache.set(key, i);
+                cache.invalidate(key);
+                // another thread works on a neighbour's keys at the same time
+                cache.get("t" + ((thread + 1) % threads) + ":" + i);
             }
-            start.countDown();
-            for (Future<?> future : done) {
-                future.get(60, TimeUnit.SECONDS);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        });
         for (int t = 0; t < threads; t++) {
             for (int i = 0; i < keysPerThread; i++) {
                 assertThat(cache.get("t" + t + ":" + i)).isNull();

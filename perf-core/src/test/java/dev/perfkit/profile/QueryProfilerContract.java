@@ -3,15 +3,10 @@ package dev.perfkit.profile;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.perfkit.Concurrently;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -244,27 +239,11 @@ public abstract class QueryProfilerContract {
     void recordQuery_concurrentThreads_countExactly() throws Exception {
         int threads = 8;
         int perThread = 5_000;
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        CountDownLatch start = new CountDownLatch(1);
-        try {
-            List<Future<?>> done = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int thread = t;
-                done.add(pool.submit(() -> {
-                    start.await();
-                    for (int i = 0; i < perThread; i++) {
-                        record("c" + (thread % 3), Map.of("k", i), i % 200, i % 10 != 0);
-                    }
-                    return null;
-                }));
+        Concurrently.run(threads, 60, thread -> {
+            for (int i = 0; i < perThread; i++) {
+                record("c" + (thread % 3), Map.of("k", i), i % 200, i % 10 != 0);
             }
-            start.countDown();
-            for (Future<?> future : done) {
-                future.get(60, TimeUnit.SECONDS);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        });
         ProfilerStats stats = profiler.getStats();
         assertThat(stats.totalQueries()).isEqualTo((long) threads * perThread);
         assertThat(stats.errorRate()).isEqualTo(0.1);

@@ -3,6 +3,7 @@ package dev.perfkit.db;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.perfkit.Concurrently;
 import dev.perfkit.PerfConfig;
 import dev.perfkit.batch.AsyncBatchHandler;
 import dev.perfkit.batch.BatchHandler;
@@ -19,9 +20,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -75,27 +73,11 @@ class Resilience4jBatchProcessorTest extends BatchProcessorContract {
                 .build();
 
         List<CompletableFuture<Void>>[] futures = futureLists(producers);
-        ExecutorService pool = Executors.newFixedThreadPool(producers);
-        CountDownLatch start = new CountDownLatch(1);
-        try {
-            List<Future<?>> done = new ArrayList<>();
-            for (int p = 0; p < producers; p++) {
-                int producer = p;
-                done.add(pool.submit(() -> {
-                    start.await();
-                    for (int i = 0; i < perProducer; i++) {
-                        futures[producer].add(processor.add(producer * perProducer + i));
-                    }
-                    return null;
-                }));
+        Concurrently.run(producers, 120, producer -> {
+            for (int i = 0; i < perProducer; i++) {
+                futures[producer].add(processor.add(producer * perProducer + i));
             }
-            start.countDown();
-            for (Future<?> future : done) {
-                future.get(120, TimeUnit.SECONDS);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        });
         processor.close();
 
         int succeeded = 0;

@@ -86,7 +86,7 @@ final class ProfilingCommandListener implements CommandListener {
             return;
         }
         try {
-            long count = resultCount(event.getCommandName(), event.getResponse(), started.collection());
+            long count = resultCount(event.getCommandName(), event.getResponse());
             record(event.getCommandName(), started, event.getElapsedTime(TimeUnit.NANOSECONDS), true, count);
         } catch (RuntimeException e) {
             log.debug("Could not profile a {} command", event.getCommandName(), e);
@@ -176,7 +176,7 @@ final class ProfilingCommandListener implements CommandListener {
         return new BsonDocument();
     }
 
-    private static long resultCount(String name, BsonDocument response, String collection) {
+    private static long resultCount(String name, BsonDocument response) {
         BsonValue cursor = response.get("cursor");
         if (cursor != null && cursor.isDocument()) {
             BsonValue batch = cursor.asDocument().get(name.equals("getMore") ? "nextBatch" : "firstBatch");

@@ -92,7 +92,6 @@ final class BankBotSimulation {
 
     private final int users;
     private final Duration duration;
-    private final long seed;
     private final List<Command> stream;
 
     BankBotSimulation(int users, Duration duration, long seed) {
@@ -101,7 +100,6 @@ final class BankBotSimulation {
         }
         this.users = users;
         this.duration = duration;
-        this.seed = seed;
         this.stream = commands(users, seed, 2_000_000);
     }
 
