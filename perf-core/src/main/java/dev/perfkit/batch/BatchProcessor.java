@@ -52,8 +52,12 @@ public interface BatchProcessor<T> extends AutoCloseable {
     String name();
 
     /**
-     * Stops accepting items, flushes what is pending and waits up to the close timeout. Items that
-     * could not finish in time have their futures failed. Idempotent.
+     * Stops accepting items, flushes what is pending and waits up to the close timeout. When that
+     * passes, items still queued fail unprocessed and items whose batch is still being processed
+     * fail with an "outcome unknown" exception, so that no future of an accepted item is left
+     * pending once {@code close()} returns. An {@code add} blocked on a full queue when the
+     * processor closes throws {@link IllegalStateException} and its item is not accepted. Stops
+     * every thread of the processor. Idempotent; a concurrent second call waits for the first.
      */
     @Override
     void close();

@@ -214,6 +214,108 @@ public abstract class BatchProcessorContract {
         assertThat(processor.stats().rejected()).isEqualTo(rejected);
     }
 
+    /**
+     * Producers blocked on a full queue race close(): whatever add() accepted (returned a future
+     * for) completes by the time close() returns; nothing is enqueued behind close()'s drain.
+     */
+    @Test
+    void add_blockedProducersRacingClose_everyAcceptedFutureCompletes() throws Exception {
+        for (int round = 0; round < 150; round++) {
+            CountDownLatch release = new CountDownLatch(1);
+            BatchProcessor<Integer> processor = builder((List<Integer> batch) -> release.await(10, TimeUnit.SECONDS))
+                    .batchSize(1)
+                    .maxPending(1)
+                    .maxDelay(hour())
+                    .overflowPolicy(OverflowPolicy.BLOCK)
+                    .offerTimeout(Duration.ofSeconds(10))
+                    .closeTimeout(Duration.ofSeconds(10))
+                    .build();
+            List<CompletableFuture<Void>> accepted = new CopyOnWriteArrayList<>();
+            accepted.add(processor.add(-1)); // in flight, held by the latch
+            await().pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(1))
+                    .until(() -> processor.stats().pending() == 1);
+            accepted.add(processor.add(-2)); // queued: the queue is full now
+            List<Thread> producers = new ArrayList<>();
+            for (int p = 0; p < 3; p++) {
+                int item = p;
+                Thread producer = new Thread(() -> {
+                    try {
+                        accepted.add(processor.add(item));
+                    } catch (IllegalStateException | BatchRejectedException refused) {
+                        // refused is fine: it was never accepted
+                    }
+                });
+                producer.start();
+                producers.add(producer);
+            }
+            await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).until(() -> producers.stream()
+                    .allMatch(t -> t.getState() == Thread.State.TIMED_WAITING || t.getState() == Thread.State.WAITING));
+            Thread closer = new Thread(processor::close);
+            closer.start();
+            release.countDown();
+            closer.join(TimeUnit.SECONDS.toMillis(30));
+            for (Thread producer : producers) {
+                producer.join(TimeUnit.SECONDS.toMillis(30));
+            }
+            assertThat(closer.isAlive()).isFalse();
+            assertThat(accepted)
+                    .as("round %d: every accepted item completed once close() returned", round)
+                    .allMatch(CompletableFuture::isDone);
+        }
+    }
+
+    @Test
+    void deadLetterHandlerThrowingError_failsTheFutures_andTheProcessorGoesOn() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        BatchProcessor<Integer> processor = track(builder((List<Integer> batch) -> {
+                    if (batch.contains(1)) {
+                        throw new IllegalArgumentException("bad item");
+                    }
+                })
+                .batchSize(1)
+                .maxDelay(hour())
+                .deadLetterHandler((batch, cause) -> {
+                    calls.incrementAndGet();
+                    throw new AssertionError("broken dead-letter handler");
+                })
+                .build());
+
+        CompletableFuture<Void> bad = processor.add(1);
+        CompletableFuture<Void> good = processor.add(2);
+
+        assertThatThrownBy(() -> bad.get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .hasRootCauseInstanceOf(IllegalArgumentException.class);
+        good.get(10, TimeUnit.SECONDS);
+        assertThat(calls).hasValue(1);
+        assertThat(processor.stats().failed()).isEqualTo(1);
+        assertThat(processor.stats().processed()).isEqualTo(1);
+        assertThat(processor.stats().pending()).isZero();
+    }
+
+    @Test
+    void close_timeoutWithStuckBatch_failsItsFuturesAsUnknown() {
+        CountDownLatch release = new CountDownLatch(1);
+        BatchProcessor<Integer> processor = builder((List<Integer> batch) -> release.await(30, TimeUnit.SECONDS))
+                .batchSize(1)
+                .maxDelay(hour())
+                .closeTimeout(Duration.ofMillis(100))
+                .build();
+        CompletableFuture<Void> stuck = processor.add(1);
+        await().until(() -> processor.stats().pending() == 1);
+        CompletableFuture<Void> queued = processor.add(2);
+
+        processor.close();
+
+        assertThat(stuck).isCompletedExceptionally();
+        assertThatThrownBy(stuck::join).hasMessageContaining("unknown");
+        assertThat(queued).isCompletedExceptionally();
+        assertThatThrownBy(queued::join).hasMessageContaining("not processed");
+        assertThat(processor.stats().failed()).isEqualTo(2);
+        release.countDown();
+    }
+
     @Test
     void add_queueFull_blockPolicy_timesOutWithRejection() throws Exception {
         CountDownLatch release = new CountDownLatch(1);

@@ -24,7 +24,7 @@ public final class BatchProcessors {
     private static final BatchProcessorFactory FACTORY = new BatchProcessorFactory() {
         @Override
         public <T> BatchProcessor<T> create(BatchProcessorSpec<T> spec) {
-            return new Resilience4jBatchProcessor<>(spec);
+            return Resilience4jBatchProcessor.start(spec);
         }
     };
 

@@ -56,13 +56,30 @@ import org.slf4j.LoggerFactory;
  * caller has observed.
  *
  * Shutdown: close() stops accepting, marks everything queued as due and waits up to closeTimeout.
- * Items still queued then are removed and failed (never processed); batches already in flight run
- * to their end, since an item must not be both failed and processed.
+ * Items still queued then are removed and failed (never processed). Batches still in flight are
+ * abandoned: their futures fail with an "outcome unknown" exception (the handler may yet finish
+ * them; we cannot wait forever and must not leave a caller waiting forever), and their late
+ * finish changes no counter. add() re-checks "closed" under the lock right before enqueuing, so
+ * nothing is accepted after close() took its snapshot of what to drain. The scheduler drops its
+ * delayed tasks at shutdown, so an armed maxDelay timer does not keep its thread alive.
+ *
+ * Lifecycle: the constructor only assigns; start() registers meters and the shutdown hook once
+ * the object exists (no "this" escapes a constructor).
  */
 final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
     private static final Logger log = LoggerFactory.getLogger(Resilience4jBatchProcessor.class);
 
     private record Pending<T>(T item, CompletableFuture<Void> future, long enqueuedNanos, long sequence) {}
+
+    /** A batch taken off the queue; abandoned once close() gave up waiting for it. */
+    private static final class Batch<T> {
+        final List<Pending<T>> items;
+        boolean abandoned; // guarded by lock
+
+        Batch(List<Pending<T>> items) {
+            this.items = items;
+        }
+    }
 
     private final BatchProcessorSpec<T> spec;
     private final String name;
@@ -71,7 +88,7 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notFull = lock.newCondition();
     private final ArrayDeque<Pending<T>> queue = new ArrayDeque<>();
-    private final Set<List<Pending<T>>> inFlight = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<Batch<T>> inFlight = Collections.newSetFromMap(new IdentityHashMap<>());
     private long nextSequence;
     private long flushUpTo = -1;
     private long inFlightItems;
@@ -83,7 +100,7 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
     private final ScheduledThreadPoolExecutor scheduler;
     private final ExecutorService workers;
     private final Retry retry;
-    private final Thread shutdownHook;
+    private Thread shutdownHook;
 
     private final LongAdder added = new LongAdder();
     private final LongAdder processed = new LongAdder();
@@ -100,6 +117,7 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
         this.maxDelayNanos = spec.maxDelay().toNanos();
         this.scheduler = new ScheduledThreadPoolExecutor(1, daemonThreads("perfkit-batch-" + name, false));
         scheduler.setRemoveOnCancelPolicy(true);
+        scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.workers = spec.isAsync()
                 ? null
                 : Executors.newFixedThreadPool(
@@ -112,15 +130,19 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
                                 spec.initialBackoff(), spec.backoffMultiplier(), 0.5, spec.maxBackoff()))
                         .retryOnException(failure -> spec.retryOn().test(failure))
                         .build());
-        retry.getEventPublisher().onRetry(event -> retried.increment());
         this.meterRegistry = spec.meterRegistry();
-        registerMeters();
+    }
+
+    /** Builds a processor and starts what must not start in a constructor. */
+    static <T> Resilience4jBatchProcessor<T> start(BatchProcessorSpec<T> spec) {
+        Resilience4jBatchProcessor<T> processor = new Resilience4jBatchProcessor<>(spec);
+        processor.retry.getEventPublisher().onRetry(event -> processor.retried.increment());
+        processor.registerMeters();
         if (spec.drainOnShutdown()) {
-            shutdownHook = new Thread(this::close, "perfkit-batch-" + name + "-shutdown");
-            Runtime.getRuntime().addShutdownHook(shutdownHook);
-        } else {
-            shutdownHook = null;
+            processor.shutdownHook = new Thread(processor::close, "perfkit-batch-" + processor.name + "-shutdown");
+            Runtime.getRuntime().addShutdownHook(processor.shutdownHook);
         }
+        return processor;
     }
 
     private static ThreadFactory daemonThreads(String name, boolean numbered) {
@@ -151,6 +173,9 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
             }
             if (queue.size() >= spec.maxPending()) {
                 waitForRoom();
+                if (closed) { // closed while we waited: close() has taken its snapshot, we must not enqueue
+                    throw new IllegalStateException("batch processor '" + name + "' was closed while add() waited");
+                }
             }
             CompletableFuture<Void> future = new CompletableFuture<>();
             queue.addLast(new Pending<>(item, future, System.nanoTime(), nextSequence++));
@@ -216,7 +241,7 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
     }
 
     private void dispatch() {
-        List<List<Pending<T>>> toStart = new ArrayList<>();
+        List<Batch<T>> toStart = new ArrayList<>();
         lock.lock();
         try {
             dispatchScheduled = false;
@@ -230,10 +255,11 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
                     break;
                 }
                 int size = Math.min(spec.batchSize(), queue.size());
-                List<Pending<T>> batch = new ArrayList<>(size);
+                List<Pending<T>> items = new ArrayList<>(size);
                 for (int i = 0; i < size; i++) {
-                    batch.add(queue.pollFirst());
+                    items.add(queue.pollFirst());
                 }
+                Batch<T> batch = new Batch<>(items);
                 inFlight.add(batch);
                 inFlightItems += size;
                 toStart.add(batch);
@@ -250,9 +276,9 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
         toStart.forEach(this::start);
     }
 
-    private void start(List<Pending<T>> batch) {
-        List<T> items = new ArrayList<>(batch.size());
-        for (Pending<T> pending : batch) {
+    private void start(Batch<T> batch) {
+        List<T> items = new ArrayList<>(batch.items.size());
+        for (Pending<T> pending : batch.items) {
             items.add(pending.item());
         }
         List<T> view = Collections.unmodifiableList(items);
@@ -296,34 +322,55 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
         return done;
     }
 
-    private void finish(List<Pending<T>> batch, List<T> items, Throwable failure) {
+    private void finish(Batch<T> batch, List<T> items, Throwable failure) {
         Throwable cause = failure == null ? null : unwrap(failure);
-        if (cause != null) {
-            try {
-                spec.deadLetterHandler().accept(items, cause);
-            } catch (RuntimeException e) {
-                log.error(
-                        "Dead-letter handler of batch processor '{}' failed; {} items are lost to it",
-                        name,
-                        items.size(),
-                        e);
+        try {
+            if (cause != null) {
+                try {
+                    spec.deadLetterHandler().accept(items, cause);
+                } catch (Throwable e) { // an Error too: a broken handler must not wedge the processor
+                    log.error(
+                            "Dead-letter handler of batch processor '{}' failed; {} items are lost to it",
+                            name,
+                            items.size(),
+                            e);
+                }
             }
-            failed.add(batch.size());
-        } else {
-            processed.add(batch.size());
+        } finally {
+            settle(batch, cause);
         }
-        batches.increment();
+    }
+
+    private void settle(Batch<T> batch, Throwable cause) {
+        boolean abandoned;
         lock.lock();
         try {
-            inFlight.remove(batch);
-            inFlightItems -= batch.size();
+            abandoned = batch.abandoned;
+            if (!abandoned) {
+                inFlight.remove(batch);
+                inFlightItems -= batch.items.size();
+                if (cause != null) {
+                    failed.add(batch.items.size());
+                } else {
+                    processed.add(batch.items.size());
+                }
+                batches.increment();
+            }
             if (!queue.isEmpty()) {
                 scheduleDispatch();
             }
         } finally {
             lock.unlock();
         }
-        for (Pending<T> pending : batch) {
+        if (abandoned) {
+            log.warn(
+                    "Batch processor '{}': a batch of {} items abandoned at close finished late ({})",
+                    name,
+                    batch.items.size(),
+                    cause == null ? "processed" : "failed: " + cause);
+            return;
+        }
+        for (Pending<T> pending : batch.items) {
             if (cause == null) {
                 pending.future().complete(null);
             } else {
@@ -361,7 +408,7 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
     private List<CompletableFuture<Void>> pendingFutures() {
         List<CompletableFuture<Void>> futures = new ArrayList<>(queue.size() + (int) inFlightItems);
         queue.forEach(pending -> futures.add(pending.future()));
-        inFlight.forEach(batch -> batch.forEach(pending -> futures.add(pending.future())));
+        inFlight.forEach(batch -> batch.items.forEach(pending -> futures.add(pending.future())));
         return futures;
     }
 
@@ -394,12 +441,20 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
         try {
             allFinished(pending).get(spec.closeTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            failQueued("closed after waiting " + spec.closeTimeout() + " (closeTimeout)");
+            failUnfinished("closed after waiting " + spec.closeTimeout() + " (closeTimeout)");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            failQueued("interrupted while closing");
+            failUnfinished("interrupted while closing");
         } catch (ExecutionException e) {
             throw new IllegalStateException("unreachable: the drain future never fails", e);
+        }
+        lock.lock();
+        try {
+            if (delayTimer != null) {
+                delayTimer.cancel(false);
+            }
+        } finally {
+            lock.unlock();
         }
         scheduler.shutdown();
         if (workers != null) {
@@ -427,23 +482,41 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
         }
     }
 
-    private void failQueued(String why) {
-        List<Pending<T>> abandoned;
+    /** Fails what close() could not drain: queued items (never processed) and in-flight batches. */
+    private void failUnfinished(String why) {
+        List<Pending<T>> abandonedQueued;
+        List<Pending<T>> abandonedInFlight = new ArrayList<>();
         lock.lock();
         try {
-            abandoned = new ArrayList<>(queue);
+            abandonedQueued = new ArrayList<>(queue);
             queue.clear();
+            for (Batch<T> batch : inFlight) {
+                batch.abandoned = true;
+                abandonedInFlight.addAll(batch.items);
+            }
+            inFlight.clear();
+            inFlightItems = 0;
+            failed.add(abandonedQueued.size() + abandonedInFlight.size());
         } finally {
             lock.unlock();
         }
-        if (abandoned.isEmpty()) {
-            return;
+        if (!abandonedQueued.isEmpty()) {
+            log.warn("Batch processor '{}' {}: {} queued items failed unprocessed", name, why, abandonedQueued.size());
+            PerfException notProcessed = new PerfException(
+                    "batch processor '" + name + "' " + why + " before the item was processed; it was not processed");
+            abandonedQueued.forEach(pending -> pending.future().completeExceptionally(notProcessed));
         }
-        failed.add(abandoned.size());
-        PerfException failure = new PerfException(
-                "batch processor '" + name + "' " + why + " before the item was processed; it was not processed");
-        log.warn("Batch processor '{}' {}: {} queued items failed unprocessed", name, why, abandoned.size());
-        abandoned.forEach(pending -> pending.future().completeExceptionally(failure));
+        if (!abandonedInFlight.isEmpty()) {
+            log.warn(
+                    "Batch processor '{}' {}: {} items of batches still being processed failed with an unknown"
+                            + " outcome",
+                    name,
+                    why,
+                    abandonedInFlight.size());
+            PerfException unknown = new PerfException("batch processor '" + name + "' " + why
+                    + " while the item's batch was still being processed; whether it was processed is unknown");
+            abandonedInFlight.forEach(pending -> pending.future().completeExceptionally(unknown));
+        }
     }
 
     // ---- statistics
