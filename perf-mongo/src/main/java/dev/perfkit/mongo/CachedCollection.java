@@ -2,6 +2,7 @@ package dev.perfkit.mongo;
 
 import static java.util.Objects.requireNonNull;
 
+import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoNamespace;
 import com.mongodb.bulk.BulkWriteResult;
 import com.mongodb.client.FindIterable;
@@ -14,9 +15,15 @@ import com.mongodb.client.result.UpdateResult;
 import dev.perfkit.cache.QueryCache;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.function.Supplier;
 import org.bson.BsonDocument;
+import org.bson.ByteBuf;
+import org.bson.Document;
+import org.bson.RawBsonDocument;
+import org.bson.codecs.BsonDocumentCodec;
+import org.bson.codecs.DocumentCodec;
 import org.bson.conversions.Bson;
 
 /**
@@ -43,6 +50,10 @@ import org.bson.conversions.Bson;
  * @param <T> the document type
  */
 public final class CachedCollection<T> {
+    private static final DocumentCodec DOCUMENT_CODEC =
+            new DocumentCodec(MongoClientSettings.getDefaultCodecRegistry());
+    private static final BsonDocumentCodec BSON_DOCUMENT_CODEC = new BsonDocumentCodec();
+
     private final MongoCollection<T> collection;
     private final QueryCache cache;
     private final Duration ttl;
@@ -87,7 +98,7 @@ public final class CachedCollection<T> {
             throw new IllegalArgumentException("limit must not be negative: " + limit);
         }
         String key = prefix + "find:" + collection.getDocumentClass().getName() + ':' + canonical(filter) + ':'
-                + (sort == null ? "" : json(sort)) + ':' + limit;
+                + (sort == null ? "" : bsonKey(sort)) + ':' + limit;
         return cache.getOrLoad(key, ttl, () -> {
             FindIterable<T> found = collection.find(filter);
             if (sort != null) {
@@ -163,14 +174,28 @@ public final class CachedCollection<T> {
     }
 
     /**
-     * Runs a bulk write (unordered) and invalidates the collection's cached reads.
+     * Runs a bulk write, ordered as the driver's default is, and invalidates the collection's cached
+     * reads.
      *
      * @param operations the operations
      * @return the driver's result
      */
     public BulkWriteResult bulkWrite(List<? extends WriteModel<? extends T>> operations) {
+        return bulkWrite(operations, new BulkWriteOptions());
+    }
+
+    /**
+     * Runs a bulk write with the caller's options (ordered or not, exactly as given) and invalidates
+     * the collection's cached reads.
+     *
+     * @param operations the operations
+     * @param options the options, passed to the driver unchanged
+     * @return the driver's result
+     */
+    public BulkWriteResult bulkWrite(List<? extends WriteModel<? extends T>> operations, BulkWriteOptions options) {
         requireNonNull(operations, "operations");
-        return write(() -> collection.bulkWrite(operations, new BulkWriteOptions().ordered(false)));
+        requireNonNull(options, "options");
+        return write(() -> collection.bulkWrite(operations, options));
     }
 
     /**
@@ -195,12 +220,24 @@ public final class CachedCollection<T> {
         }
     }
 
+    /**
+     * The optimized filter's BSON bytes (Base64): one key per distinct filter, types and field order
+     * included. JSON is not unambiguous: in relaxed mode a date and a literal {@code {"$date": ...}}
+     * document render alike.
+     */
     private static String canonical(Bson filter) {
-        return MongoQueryOptimizer.optimizeQuery(filter).toJson();
+        return bsonKey(MongoQueryOptimizer.optimizeQuery(filter));
     }
 
-    private static String json(Bson bson) {
-        return bson.toBsonDocument(BsonDocument.class, com.mongodb.MongoClientSettings.getDefaultCodecRegistry())
-                .toJson();
+    private static String bsonKey(Bson bson) {
+        RawBsonDocument raw = bson instanceof Document document
+                ? new RawBsonDocument(document, DOCUMENT_CODEC)
+                : new RawBsonDocument(
+                        bson.toBsonDocument(BsonDocument.class, MongoClientSettings.getDefaultCodecRegistry()),
+                        BSON_DOCUMENT_CODEC);
+        ByteBuf bytes = raw.getByteBuffer();
+        byte[] copy = new byte[bytes.remaining()];
+        bytes.get(copy);
+        return Base64.getEncoder().encodeToString(copy);
     }
 }

@@ -25,16 +25,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.bson.BsonDocument;
+import org.bson.BsonDocumentWriter;
+import org.bson.BsonValue;
 import org.bson.codecs.Codec;
 import org.bson.codecs.CollectibleCodec;
+import org.bson.codecs.EncoderContext;
 import org.bson.conversions.Bson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link BatchProcessor} of write operations over unordered {@code bulkWrite}: the seeds' batched
+ * A {@link BatchProcessor} of write operations over ordered {@code bulkWrite}s: the seeds' batched
  * writes, with per-operation results. Create one with {@link MongoPerf#batchWriter(MongoCollection)}.
  *
  * <pre>{@code
@@ -44,14 +48,21 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
+ * <p><b>Order.</b> Operations apply in the order they were added (with the default {@code
+ * maxInFlight(1)}): an insert followed by an update of the same document always finds the
+ * document. Nothing is regrouped by type; consecutive operations of one type still travel in one
+ * command, as the driver sends them.
+ *
  * <p><b>Per-operation outcome.</b> Each {@code add} returns a future for that operation alone. When
- * the server rejects some operations of a batch ({@code MongoBulkWriteException}), only their
- * futures fail, with a {@link WriteFailedException} carrying the server's code; the rest succeed.
+ * the server rejects an operation, only its future fails, with a {@link WriteFailedException}
+ * carrying the server's code; the writer goes on with the operations after it.
  *
  * <p><b>Retries.</b> Transient failures ({@link MongoRetryPolicy}) are retried with perf-db's
  * exponential backoff — but only for operations that are safe to repeat: inserts (the writer gives
- * every inserted document an {@code _id} before sending it, so a repeat is a duplicate-key error,
- * which on a retry means "already landed" and counts as success), replacements, {@code $set} /
+ * every inserted document an {@code _id} before sending it, so a repeat is a duplicate-key error;
+ * on a retry, that error counts as success only when the stored document with that {@code _id} is
+ * exactly the one this writer sent — a collision with other data, on {@code _id} or another unique
+ * index, fails the future), replacements, {@code $set} /
  * {@code $unset} / {@code $setOnInsert} updates (of one document only when it is selected by {@code
  * _id}), {@code deleteMany}, and {@code deleteOne} by {@code _id}. Other operations ({@code $inc},
  * {@code $push}, pipeline updates, ...) may or may not have been applied when a transient error
@@ -87,7 +98,7 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
         final WriteModel<T> model;
         final boolean repeatable;
         final CompletableFuture<Void> future = new CompletableFuture<>();
-        volatile boolean attempted;
+        volatile int sends; // only the processor's one in-flight handler call touches it at a time
 
         Op(WriteModel<T> model, boolean repeatable) {
             this.model = model;
@@ -95,8 +106,13 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
         }
     }
 
+    private static final BulkWriteOptions ORDERED = new BulkWriteOptions().ordered(true);
+
     private final MongoCollection<T> collection;
     private final BatchProcessor<Op<T>> processor;
+    private final LongAdder added = new LongAdder();
+    private final LongAdder succeeded = new LongAdder();
+    private final LongAdder failed = new LongAdder();
 
     private MongoBatchWriter(
             MongoCollection<T> collection,
@@ -153,11 +169,13 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
     public CompletableFuture<Void> add(WriteModel<T> operation) {
         requireNonNull(operation, "operation");
         Op<T> op = new Op<>(operation, prepare(operation));
-        processor.add(op).whenComplete((ignored, failure) -> {
+        CompletableFuture<Void> batchDone = processor.add(op);
+        added.increment();
+        batchDone.whenComplete((ignored, failure) -> {
             if (failure != null) {
-                op.future.completeExceptionally(failure);
+                fail(op, failure);
             } else {
-                op.future.complete(null);
+                succeed(op);
             }
         });
         return op.future;
@@ -201,7 +219,15 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
                         && document.get("_id").asDocument().keySet().stream().anyMatch(k -> k.startsWith("$")));
     }
 
-    /** The batch handler: writes what is still open, settles each op, throws only to ask for a retry. */
+    /**
+     * The batch handler: writes what is still open, in order, settles each op, throws only to ask
+     * for a retry.
+     *
+     * <p>The bulk write is ordered, so operations on one document apply in the order they were
+     * added (an unordered bulk write lets the driver regroup by type: an update sent ahead of the
+     * insert it was meant for matches nothing and is acknowledged). An ordered bulk write stops at
+     * its first rejected operation; that one fails alone and the writer resumes right after it.
+     */
     private void write(List<Op<T>> batch) {
         List<Op<T>> open = new ArrayList<>(batch.size());
         for (Op<T> op : batch) {
@@ -209,66 +235,124 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
                 open.add(op);
             }
         }
-        if (open.isEmpty()) {
-            return;
-        }
-        List<WriteModel<T>> models = new ArrayList<>(open.size());
-        boolean retrying = false;
-        for (Op<T> op : open) {
-            models.add(op.model);
-            retrying |= op.attempted;
-            op.attempted = true;
-        }
-        try {
-            collection.bulkWrite(models, new BulkWriteOptions().ordered(false));
-            open.forEach(op -> op.future.complete(null));
-        } catch (MongoBulkWriteException e) {
-            boolean[] failed = new boolean[open.size()];
-            for (BulkWriteError error : e.getWriteErrors()) {
-                Op<T> op = open.get(error.getIndex());
-                failed[error.getIndex()] = true;
-                if (retrying && error.getCode() == DUPLICATE_KEY && op.model instanceof InsertOneModel<?>) {
-                    op.future.complete(null); // a repeat of an insert that landed the first time
-                } else {
-                    op.future.completeExceptionally(new WriteFailedException(
-                            "write rejected by the server (code " + error.getCode() + "): " + error.getMessage(),
-                            error.getCode(),
-                            e));
-                }
+        int from = 0;
+        while (from < open.size()) {
+            List<Op<T>> sending = open.subList(from, open.size());
+            List<WriteModel<T>> models = new ArrayList<>(sending.size());
+            for (Op<T> op : sending) {
+                models.add(op.model);
+                op.sends++;
             }
-            if (e.getWriteConcernError() != null) {
-                // Applied, but not confirmed as durable as asked: report it on every other op.
-                WriteFailedException unconfirmed = new WriteFailedException(
+            try {
+                collection.bulkWrite(models, ORDERED);
+                sending.forEach(this::succeed);
+                return;
+            } catch (MongoBulkWriteException e) {
+                from += settlePartial(sending, e);
+            } catch (MongoException e) {
+                if (!MongoRetryPolicy.isTransient(e)) {
+                    throw e; // permanent: dead letters
+                }
+                for (Op<T> op : sending) {
+                    if (!op.repeatable) {
+                        fail(
+                                op,
+                                new WriteFailedException(
+                                        "not retried after a transient failure: the operation is not safe to repeat"
+                                                + " and may or may not have been applied",
+                                        -1,
+                                        e));
+                    }
+                }
+                throw e; // the processor retries the repeatable rest
+            }
+        }
+    }
+
+    /**
+     * Settles the operations an ordered bulk write reached before it stopped; returns how many of
+     * {@code sending} are settled (those after the rejected one were not attempted).
+     */
+    private int settlePartial(List<Op<T>> sending, MongoBulkWriteException e) {
+        WriteFailedException unconfirmed = e.getWriteConcernError() == null
+                ? null
+                : new WriteFailedException(
                         "write applied but its write concern failed: "
                                 + e.getWriteConcernError().getMessage(),
                         e.getWriteConcernError().getCode(),
                         e);
-                for (int i = 0; i < open.size(); i++) {
-                    if (!failed[i]) {
-                        open.get(i).future.completeExceptionally(unconfirmed);
-                    }
-                }
+        int rejected = e.getWriteErrors().isEmpty()
+                ? sending.size()
+                : e.getWriteErrors().get(0).getIndex();
+        for (int i = 0; i < rejected; i++) {
+            if (unconfirmed != null) {
+                fail(sending.get(i), unconfirmed);
             } else {
-                for (int i = 0; i < open.size(); i++) {
-                    if (!failed[i]) {
-                        open.get(i).future.complete(null);
-                    }
-                }
+                succeed(sending.get(i));
             }
-        } catch (MongoException e) {
-            if (!MongoRetryPolicy.isTransient(e)) {
-                throw e; // permanent: dead letters
-            }
-            for (Op<T> op : open) {
-                if (!op.repeatable) {
-                    op.future.completeExceptionally(new WriteFailedException(
-                            "not retried after a transient failure: the operation is not safe to repeat and may or may"
-                                    + " not have been applied",
-                            -1,
+        }
+        if (rejected == sending.size()) {
+            return rejected;
+        }
+        BulkWriteError error = e.getWriteErrors().get(0);
+        Op<T> op = sending.get(rejected);
+        if (error.getCode() == DUPLICATE_KEY && op.sends > 1 && isOwnEarlierInsert(op)) {
+            succeed(op); // our earlier attempt landed before the transient failure
+        } else {
+            fail(
+                    op,
+                    new WriteFailedException(
+                            "write rejected by the server (code " + error.getCode() + "): " + error.getMessage(),
+                            error.getCode(),
                             e));
-                }
-            }
-            throw e; // the processor retries the repeatable rest
+        }
+        return rejected + 1;
+    }
+
+    /**
+     * After a retry, tells a duplicate-key error caused by this writer's own earlier attempt from a
+     * collision with other data: the stored document with the insert's {@code _id} must be exactly
+     * (BSON equality, field order included) the document this writer sent. A collision on another
+     * unique index, or a reused {@code _id} holding other data, is a real failure.
+     */
+    private boolean isOwnEarlierInsert(Op<T> op) {
+        if (!(op.model instanceof InsertOneModel<T> insert)) {
+            return false;
+        }
+        BsonDocument sent = toBson(insert.getDocument());
+        BsonValue id = sent.get("_id");
+        if (id == null) {
+            return false;
+        }
+        BsonDocument stored = collection
+                .withDocumentClass(BsonDocument.class)
+                .find(new BsonDocument("_id", id))
+                .first();
+        return stored != null && BsonEquality.equalInOrder(sent, stored);
+    }
+
+    @SuppressWarnings("unchecked")
+    private BsonDocument toBson(T document) {
+        Codec<T> codec = (Codec<T>) collection.getCodecRegistry().get(document.getClass());
+        BsonDocument out = new BsonDocument();
+        codec.encode(
+                new BsonDocumentWriter(out),
+                document,
+                EncoderContext.builder().isEncodingCollectibleDocument(true).build());
+        return out;
+    }
+
+    private void succeed(Op<T> op) {
+        if (!op.future.isDone()) {
+            succeeded.increment(); // counters before futures: stats() never lags what a caller saw
+            op.future.complete(null);
+        }
+    }
+
+    private void fail(Op<T> op, Throwable failure) {
+        if (!op.future.isDone()) {
+            failed.increment();
+            op.future.completeExceptionally(failure);
         }
     }
 
@@ -277,9 +361,26 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
         return processor.flush();
     }
 
+    /**
+     * Returns the writer's counters, per operation: {@code processed} counts operations applied,
+     * {@code failed} operations whose future failed (rejected by the server, not safe to retry, or
+     * in a batch that failed for good), whatever happened to the rest of their batch.
+     */
     @Override
     public BatchStats stats() {
-        return processor.stats();
+        BatchStats batches = processor.stats();
+        long done = succeeded.sum();
+        long failures = failed.sum();
+        long accepted = added.sum();
+        return new BatchStats(
+                accepted,
+                done,
+                failures,
+                batches.batches(),
+                batches.retried(),
+                batches.rejected(),
+                Math.max(0, accepted - done - failures),
+                batches.averageBatchSize());
     }
 
     @Override

@@ -297,19 +297,31 @@ public final class MongoQueryOptimizer {
                 && !(value instanceof BsonRegularExpression);
     }
 
+    /**
+     * Drops repeated plain literals from {@code $in}. Documents and arrays are kept as they are:
+     * Java's map equality ignores field order and MongoDB's does not ({@code {x:1,y:2}} and {@code
+     * {y:2,x:1}} match different documents), so only values whose Java equality is MongoDB's may be
+     * merged.
+     */
     private static Document dedupeIn(String field, Document operators, List<String> rewrites) {
         if (!(operators.get("$in") instanceof List<?> values)) {
             return operators;
         }
-        LinkedHashSet<Object> distinct = new LinkedHashSet<>(values);
-        if (distinct.size() == values.size()) {
+        LinkedHashSet<Object> literals = new LinkedHashSet<>();
+        List<Object> kept = new ArrayList<>(values.size());
+        for (Object value : values) {
+            if (!isPlainLiteral(value) || literals.add(value)) {
+                kept.add(value);
+            }
+        }
+        if (kept.size() == values.size()) {
             return operators;
         }
         if (rewrites != null) {
-            rewrites.add("removed " + (values.size() - distinct.size()) + " duplicate $in values on " + field);
+            rewrites.add("removed " + (values.size() - kept.size()) + " duplicate $in values on " + field);
         }
         Document copy = new Document(operators);
-        copy.put("$in", new ArrayList<>(distinct));
+        copy.put("$in", kept);
         return copy;
     }
 }

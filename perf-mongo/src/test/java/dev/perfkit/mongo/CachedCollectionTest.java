@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.DeleteOneModel;
 import com.mongodb.client.model.InsertOneModel;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
@@ -18,6 +19,8 @@ import dev.perfkit.cache.caffeine.CaffeineQueryCache;
 import dev.perfkit.memory.MemoryPressureRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.Document;
@@ -151,5 +154,45 @@ class CachedCollectionTest {
         assertThatThrownBy(() -> accounts.find(eq("a", 1), null, -1)).hasMessage("limit must not be negative: -1");
         assertThatThrownBy(() -> MongoPerf.cached(raw, Duration.ofSeconds(-1), cache))
                 .hasMessage("ttl must not be negative: PT-1S");
+    }
+
+    @Test
+    void find_inWithDocumentsInOtherFieldOrder_isNotServedAnotherFiltersResult() {
+        raw.insertOne(new Document("_id", "xy").append("a", new Document("x", 1).append("y", 2)));
+        raw.insertOne(new Document("_id", "yx").append("a", new Document("y", 2).append("x", 1)));
+        Document xy = new Document("x", 1).append("y", 2);
+        Document yx = new Document("y", 2).append("x", 1);
+
+        List<Document> one = accounts.find(new Document("a", new Document("$in", List.of(xy))));
+        List<Document> both = accounts.find(new Document("a", new Document("$in", List.of(xy, yx))));
+
+        assertThat(both)
+                .isEqualTo(raw.find(new Document("a", new Document("$in", List.of(xy, yx))))
+                        .into(new ArrayList<>()));
+        assertThat(one)
+                .isEqualTo(raw.find(new Document("a", new Document("$in", List.of(xy))))
+                        .into(new ArrayList<>()));
+    }
+
+    @Test
+    void find_dateAndLookalikeDocument_getDistinctEntries() {
+        Date date = new Date(0);
+        raw.insertOne(new Document("_id", "d").append("t", date));
+        List<Document> byDate = accounts.find(new Document("t", new Document("$in", List.of(date))));
+        List<Document> byLookalike = accounts.find(
+                new Document("t", new Document("$in", List.of(new Document("$date", "1970-01-01T00:00:00Z")))));
+
+        assertThat(byDate).hasSize(1);
+        assertThat(byLookalike).isEmpty();
+    }
+
+    @Test
+    void bulkWrite_keepsTheCallersOrder() {
+        accounts.bulkWrite(List.of(
+                new DeleteOneModel<>(eq("_id", 1)),
+                new InsertOneModel<>(new Document("_id", 1)),
+                new DeleteOneModel<>(eq("_id", 1))));
+
+        assertThat(raw.countDocuments(eq("_id", 1))).isZero();
     }
 }

@@ -8,25 +8,33 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.mongodb.ConnectionString;
+import com.mongodb.MongoBulkWriteException;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.DeleteOneModel;
 import com.mongodb.client.model.InsertOneModel;
+import com.mongodb.client.model.ReplaceOneModel;
 import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.WriteModel;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.exception.MongoServerError;
 import dev.perfkit.PerfConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.channel.Channel;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
 
@@ -181,6 +189,183 @@ class MongoBatchWriterTest {
             if (second != null) {
                 second.shutdownNow();
             }
+        }
+    }
+
+    @Test
+    void insertThenSet_sameDocument_appliesInOrder() throws Exception {
+        try (MongoClient client = MongoTestSupport.client()) {
+            MongoCollection<Document> users =
+                    MongoTestSupport.freshDatabase(client).getCollection("users");
+            List<CompletableFuture<Void>> futures = new ArrayList<>();
+            try (MongoBatchWriter<Document> writer = MongoBatchWriter.create(
+                    users, config, b -> b.batchSize(100).maxDelay(Duration.ofHours(1)), (models, cause) -> {})) {
+                for (int i = 0; i < 20; i++) {
+                    futures.add(writer.add(new InsertOneModel<>(new Document("_id", i))));
+                    futures.add(writer.add(new UpdateOneModel<>(eq("_id", i), set("seen", true))));
+                }
+                writer.flush().get(30, TimeUnit.SECONDS);
+            }
+            assertThat(futures).allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
+            assertThat(users.countDocuments(eq("seen", true))).isEqualTo(20);
+        }
+    }
+
+    /**
+     * A seeded random stream of inserts, updates, replacements and deletes over a few ids, written
+     * through the writer and, one call at a time, straight to a second collection: both end equal,
+     * and each future fails exactly when the direct call failed.
+     */
+    @Test
+    void randomStream_matchesOneCallAtATime() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("MongoBatchWriterTest.randomStream seed=" + seed);
+        SplittableRandom random = new SplittableRandom(seed);
+        try (MongoClient client = MongoTestSupport.client()) {
+            MongoDatabase db = MongoTestSupport.freshDatabase(client);
+            MongoCollection<Document> batched = db.getCollection("batched");
+            MongoCollection<Document> direct = db.getCollection("direct");
+            List<CompletableFuture<Void>> futures = new ArrayList<>();
+            List<Boolean> directFailed = new ArrayList<>();
+            try (MongoBatchWriter<Document> writer = MongoBatchWriter.create(
+                    batched,
+                    config,
+                    b -> b.batchSize(1 + random.nextInt(60)).maxDelay(Duration.ofHours(1)),
+                    (models, cause) -> {})) {
+                for (int i = 0; i < 2_000; i++) {
+                    int id = random.nextInt(8);
+                    WriteModel<Document> model =
+                            switch (random.nextInt(5)) {
+                                case 0 -> new InsertOneModel<>(new Document("_id", id).append("v", i));
+                                case 1 -> new UpdateOneModel<>(eq("_id", id), set("v", i));
+                                case 2 -> new UpdateOneModel<>(eq("_id", id), inc("n", 1));
+                                case 3 -> new ReplaceOneModel<>(eq("_id", id), new Document("r", i));
+                                default -> new DeleteOneModel<>(eq("_id", id));
+                            };
+                    boolean failed = false;
+                    try {
+                        direct.bulkWrite(List.of(copy(model)));
+                    } catch (MongoBulkWriteException e) {
+                        failed = true;
+                    }
+                    directFailed.add(failed);
+                    futures.add(writer.add(model));
+                }
+                writer.flush().get(30, TimeUnit.SECONDS);
+                for (int i = 0; i < futures.size(); i++) {
+                    assertThat(futures.get(i).isCompletedExceptionally())
+                            .as("seed %d op %d", seed, i)
+                            .isEqualTo(directFailed.get(i));
+                }
+                long failures = directFailed.stream().filter(f -> f).count();
+                assertThat(writer.stats().failed()).as("seed %d", seed).isEqualTo(failures);
+                assertThat(writer.stats().processed()).as("seed %d", seed).isEqualTo(futures.size() - failures);
+            }
+            assertThat(batched.find().sort(new Document("_id", 1)).into(new ArrayList<>()))
+                    .as("seed %d", seed)
+                    .isEqualTo(direct.find().sort(new Document("_id", 1)).into(new ArrayList<>()));
+        }
+    }
+
+    private static WriteModel<Document> copy(WriteModel<Document> model) {
+        if (model instanceof InsertOneModel<Document> insert) {
+            return new InsertOneModel<>(new Document(insert.getDocument()));
+        }
+        return model;
+    }
+
+    /**
+     * The first attempt of a batch fails transiently without applying anything; on the retry, an
+     * insert collides with a document that was there before (a reused {@code _id} holding other
+     * data). Its future must fail, not count as "my first attempt landed".
+     */
+    @Test
+    void retryAfterTransientFailure_duplicateOfOtherData_failsTheInsert() throws Exception {
+        FaultyBackend backend = new FaultyBackend();
+        MongoServer server = new MongoServer(backend);
+        try (MongoClient client = clientOf(server)) {
+            MongoCollection<Document> users = client.getDatabase("fault").getCollection("users");
+            users.insertOne(new Document("_id", 1).append("name", "existing"));
+            backend.failNextInserts(1, false);
+            CompletableFuture<Void> collides;
+            CompletableFuture<Void> fresh;
+            try (MongoBatchWriter<Document> writer = MongoBatchWriter.create(
+                    users,
+                    config,
+                    b -> b.batchSize(2)
+                            .maxDelay(Duration.ofHours(1))
+                            .retry(3, Duration.ofMillis(1), 2.0, Duration.ofMillis(5)),
+                    (models, cause) -> {})) {
+                collides = writer.add(new InsertOneModel<>(new Document("_id", 1).append("name", "new")));
+                fresh = writer.add(new InsertOneModel<>(new Document("_id", 2).append("name", "fresh")));
+                writer.flush().get(30, TimeUnit.SECONDS);
+                assertThat(writer.stats().failed()).isEqualTo(1);
+            }
+            assertThatThrownBy(collides::join).hasRootCauseInstanceOf(MongoBulkWriteException.class);
+            assertThat(fresh).isCompleted().isNotCompletedExceptionally();
+            assertThat(users.find(eq("_id", 1)).first().getString("name")).isEqualTo("existing");
+            assertThat(users.find(eq("_id", 2)).first()).isNotNull();
+        } finally {
+            server.shutdownNow();
+        }
+    }
+
+    /** The first attempt lands and then reports a transient failure: the retry's duplicate is ours. */
+    @Test
+    void retryAfterTransientFailure_ownEarlierInsertLanded_succeeds() throws Exception {
+        FaultyBackend backend = new FaultyBackend();
+        MongoServer server = new MongoServer(backend);
+        try (MongoClient client = clientOf(server)) {
+            MongoCollection<Document> users = client.getDatabase("fault").getCollection("users");
+            backend.failNextInserts(1, true);
+            CompletableFuture<Void> insert;
+            try (MongoBatchWriter<Document> writer = MongoBatchWriter.create(
+                    users,
+                    config,
+                    b -> b.batchSize(1)
+                            .maxDelay(Duration.ofHours(1))
+                            .retry(3, Duration.ofMillis(1), 2.0, Duration.ofMillis(5)),
+                    (models, cause) -> {})) {
+                insert = writer.add(new InsertOneModel<>(
+                        new Document("name", "once").append("x", new Document("b", 1).append("a", 2))));
+                writer.flush().get(30, TimeUnit.SECONDS);
+                assertThat(writer.stats().retried()).isEqualTo(1);
+            }
+            assertThat(insert).isCompleted().isNotCompletedExceptionally();
+            assertThat(users.countDocuments()).isEqualTo(1);
+        } finally {
+            server.shutdownNow();
+        }
+    }
+
+    private static MongoClient clientOf(MongoServer server) {
+        InetSocketAddress address = server.bind();
+        return MongoClients.create(MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString("mongodb://localhost:" + address.getPort()))
+                .applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(5, TimeUnit.SECONDS))
+                .build());
+    }
+
+    /** The embedded server with an injected fault: the next inserts fail with ExceededTimeLimit (262). */
+    private static final class FaultyBackend extends MemoryBackend {
+        private final AtomicInteger failures = new AtomicInteger();
+        private volatile boolean applyFirst;
+
+        void failNextInserts(int count, boolean applyBeforeFailing) {
+            applyFirst = applyBeforeFailing;
+            failures.set(count);
+        }
+
+        @Override
+        public de.bwaldvogel.mongo.bson.Document handleCommand(
+                Channel channel, String databaseName, String command, de.bwaldvogel.mongo.bson.Document query) {
+            if (command.equals("insert") && failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                if (applyFirst) {
+                    super.handleCommand(channel, databaseName, command, query);
+                }
+                throw new MongoServerError(262, "injected transient failure");
+            }
+            return super.handleCommand(channel, databaseName, command, query);
         }
     }
 }

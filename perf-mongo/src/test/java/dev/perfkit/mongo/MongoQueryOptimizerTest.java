@@ -105,4 +105,23 @@ class MongoQueryOptimizerTest {
     void nullQuery_throwsNamingIt() {
         assertThatThrownBy(() -> MongoQueryOptimizer.optimizeQuery(null)).hasMessage("query");
     }
+
+    @Test
+    void inWithDocumentsInOtherFieldOrder_keepsBoth() {
+        Document xy = new Document("x", 1).append("y", 2);
+        Document yx = new Document("y", 2).append("x", 1);
+        Document query = new Document("a", new Document("$in", List.of(xy, yx, 3, 3)));
+
+        Document optimized = MongoQueryOptimizer.optimizeQuery(query);
+
+        assertThat(optimized.get("a", Document.class).getList("$in", Object.class))
+                .containsExactly(xy, yx, 3);
+        assertThat(optimized
+                        .get("a", Document.class)
+                        .getList("$in", Object.class)
+                        .get(1))
+                .isInstanceOf(Document.class)
+                .extracting(d -> List.copyOf(((Document) d).keySet()))
+                .isEqualTo(List.of("y", "x"));
+    }
 }
