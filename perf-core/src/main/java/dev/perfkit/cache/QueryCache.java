@@ -24,9 +24,19 @@ import java.util.function.Supplier;
  *
  * <p><b>Consistency.</b> Implementations are thread-safe. {@link #getOrLoad} and {@link
  * #getOrLoadAsync} run at most one load per key at a time; concurrent callers of the key wait for it
- * and share its result. A loader that throws caches nothing and every waiter sees its exception. A
- * loader that returns {@code null} caches nothing. An invalidation that happens after a value was
- * set is never undone by that value.
+ * and share its result. A loader that throws (anything, also a checked exception thrown sneakily)
+ * caches nothing, and every waiter sees its exception; the next call loads again. A loader that
+ * returns {@code null} caches nothing. A loader that asks the cache for its own key gets an {@link
+ * IllegalStateException} instead of waiting for itself forever.
+ *
+ * <p><b>Invalidation wins.</b> {@link #invalidate}, {@link #invalidatePrefix}, {@link #clear} and
+ * {@link #set} win over every load that started before them: once one of them has returned, no
+ * read sees a value from a load that started before it was called, nor a value set by a call that
+ * had returned before it.
+ *
+ * <p><b>After {@link #close()}</b>, writes and loads ({@code set}, {@code getOrLoad}, {@code
+ * getOrLoadAsync} on a miss, {@code setMaxSize}) throw {@link IllegalStateException}; reads return
+ * null; invalidations do nothing and report nothing removed.
  *
  * <p>Keys and values must not be null. Cached values are shared between callers: cache immutable
  * objects or copies.
@@ -85,8 +95,9 @@ public interface QueryCache extends AutoCloseable {
      * @return the cached or loaded value, or null when the loader returned null
      * @throws NullPointerException if an argument is null
      * @throws IllegalArgumentException if {@code ttl} is negative
-     * @throws RuntimeException whatever the loader threw, unchanged (checked exceptions cannot be
-     *     thrown by a {@code Supplier})
+     * @throws RuntimeException whatever the loader threw, unchanged (also an undeclared checked
+     *     exception)
+     * @throws IllegalStateException if the cache is closed, or the loader asked for its own key
      */
     <V> V getOrLoad(String key, Duration ttl, Supplier<V> loader);
 

@@ -6,9 +6,11 @@ import static org.awaitility.Awaitility.await;
 
 import dev.perfkit.Concurrently;
 import dev.perfkit.FakeTicker;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -510,5 +513,161 @@ public abstract class QueryCacheContract {
     void close_isIdempotent() {
         cache.close();
         cache.close();
+    }
+
+    /** A value that remembers when it was made: by a loader (its start) or a set (start and end). */
+    private static final class Stamped {
+        final boolean set;
+        final long start;
+        volatile long end = Long.MAX_VALUE;
+
+        Stamped(boolean set, long start) {
+            this.set = set;
+            this.start = start;
+        }
+
+        /** Whether a reader whose own invalidation (or set) began at {@code since} may see this. */
+        boolean visibleAfter(long since) {
+            return set ? end >= since : start >= since;
+        }
+    }
+
+    /**
+     * Eight threads mix getOrLoad, set, invalidate and invalidatePrefix on a few overlapping keys.
+     * After a thread invalidated (or set) a key, its own later reads of the key never return a value
+     * loaded by a loader that started before that invalidation, nor one set by a call that had
+     * returned before it: invalidation wins over every load that started before it.
+     */
+    @Test
+    void invalidation_winsOverEveryEarlierLoad_underConcurrency() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("QueryCacheContract.invalidationWins seed=" + seed);
+        AtomicLong clock = new AtomicLong();
+        String[] keys = {"a:1", "a:2", "a:3", "b:1", "b:2"};
+        String[] prefixes = {"a:", "b:", "a:1", ""};
+        List<String> violations = new CopyOnWriteArrayList<>();
+        Concurrently.run(8, 120, thread -> {
+            SplittableRandom random = new SplittableRandom(seed + thread);
+            long[] since = new long[keys.length];
+            for (int i = 0; i < 40_000 && violations.isEmpty(); i++) {
+                int k = random.nextInt(keys.length);
+                String key = keys[k];
+                switch (random.nextInt(6)) {
+                    case 0 -> {
+                        since[k] = clock.incrementAndGet();
+                        cache.invalidate(key);
+                    }
+                    case 1 -> {
+                        String prefix = prefixes[random.nextInt(prefixes.length)];
+                        long now = clock.incrementAndGet();
+                        for (int j = 0; j < keys.length; j++) {
+                            if (keys[j].startsWith(prefix)) {
+                                since[j] = now;
+                            }
+                        }
+                        cache.invalidatePrefix(prefix);
+                    }
+                    case 2 -> {
+                        Stamped value = new Stamped(true, clock.incrementAndGet());
+                        since[k] = value.start;
+                        cache.set(key, value, Duration.ofMinutes(1));
+                        value.end = clock.incrementAndGet();
+                    }
+                    default -> {
+                        Stamped read = cache.getOrLoad(key, Duration.ofMinutes(1), () -> {
+                            Stamped loaded = new Stamped(false, clock.incrementAndGet());
+                            if (random.nextInt(4) == 0) {
+                                Thread.yield();
+                            }
+                            return loaded;
+                        });
+                        if (!read.visibleAfter(since[k])) {
+                            violations.add("seed " + seed + ": thread " + thread + " read " + key + " made at "
+                                    + read.start + " (set=" + read.set + ", end=" + read.end + ") after its own "
+                                    + "invalidation at " + since[k]);
+                        }
+                    }
+                }
+            }
+        });
+        assertThat(violations).isEmpty();
+    }
+
+    @Test
+    void getOrLoad_loaderThrowsUndeclaredCheckedException_keyIsNotBlocked() throws Exception {
+        IOException checked = new IOException("sneaky");
+        Supplier<String> sneaky = () -> {
+            throw QueryCacheContract.<RuntimeException>sneakyThrow(checked);
+        };
+
+        assertThatThrownBy(() -> cache.getOrLoad("k", Duration.ofMinutes(1), sneaky))
+                .isSameAs(checked);
+        assertThat(runWithin(5, () -> cache.getOrLoad("k", Duration.ofMinutes(1), () -> "v")))
+                .isEqualTo("v");
+
+        assertThat(cache.getOrLoadAsync("async", Duration.ofMinutes(1), () -> {
+                    throw QueryCacheContract.<RuntimeException>sneakyThrow(checked);
+                }))
+                .isCompletedExceptionally();
+        assertThat(cache.getOrLoadAsync("async", Duration.ofMinutes(1), () -> CompletableFuture.completedFuture("w"))
+                        .get(5, TimeUnit.SECONDS))
+                .isEqualTo("w");
+    }
+
+    @Test
+    void getOrLoad_loaderAsksForItsOwnKey_failsClearlyInsteadOfDeadlocking() throws Exception {
+        Callable<String> recursive = () -> cache.getOrLoad(
+                "self", Duration.ofMinutes(1), () -> cache.getOrLoad("self", Duration.ofMinutes(1), () -> "inner"));
+
+        assertThatThrownBy(() -> runWithin(5, recursive))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("self")
+                .hasMessageContaining("recursive");
+        assertThat(runWithin(5, () -> cache.getOrLoad("self", Duration.ofMinutes(1), () -> "v")))
+                .isEqualTo("v");
+        assertThatThrownBy(() -> runWithin(5, () -> cache.getOrLoadAsync(
+                                "selfAsync",
+                                Duration.ofMinutes(1),
+                                () -> cache.getOrLoadAsync(
+                                        "selfAsync",
+                                        Duration.ofMinutes(1),
+                                        () -> CompletableFuture.completedFuture("inner")))
+                        .get(5, TimeUnit.SECONDS)))
+                .hasRootCauseInstanceOf(IllegalStateException.class);
+    }
+
+    /** Runs a call on another thread and fails (instead of hanging the build) if it takes too long. */
+    private static <T> T runWithin(int seconds, Callable<T> call) throws Exception {
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try {
+            return executor.submit(call).get(seconds, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> E sneakyThrow(Throwable failure) throws E {
+        throw (E) failure;
+    }
+
+    @Test
+    void closed_refusesWritesAndLoads_readsNothing() {
+        cache.set("k", "v");
+        cache.close();
+
+        assertThatThrownBy(() -> cache.set("k", "w"))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
+        assertThatThrownBy(() -> cache.getOrLoad("k", Duration.ofMinutes(1), () -> "w"))
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() ->
+                        cache.getOrLoadAsync("k", Duration.ofMinutes(1), () -> CompletableFuture.completedFuture("w")))
+                .isInstanceOf(IllegalStateException.class);
+        assertThat(cache.get("k")).isNull();
+        assertThat(cache.invalidate("k")).isFalse();
+        assertThat(cache.invalidatePrefix("")).isZero();
     }
 }

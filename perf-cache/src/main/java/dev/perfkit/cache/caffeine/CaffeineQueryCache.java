@@ -8,10 +8,11 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Policy;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
-import com.github.benmanes.caffeine.cache.stats.ConcurrentStatsCounter;
 import dev.perfkit.PerfConfig;
 import dev.perfkit.cache.CacheStats;
 import dev.perfkit.cache.QueryCache;
+import dev.perfkit.internal.MeterOwnership;
+import dev.perfkit.internal.Meters;
 import dev.perfkit.memory.MemoryPressureLevel;
 import dev.perfkit.memory.MemoryPressureListener;
 import dev.perfkit.memory.MemoryPressureRegistry;
@@ -19,11 +20,14 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.Executor;
@@ -58,31 +62,39 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
      * Design notes.
      *
      * Storage: a synchronous Caffeine Cache<String, Object> holding the values themselves, so a
-     * hit is exactly Caffeine's own getIfPresent (no wrapper, no future to dereference). Every
-     * write goes through VarExpiration.put with the entry's TTL.
+     * hit is exactly Caffeine's own map lookup plus a counter (no wrapper, no future to
+     * dereference). Every
+     * write goes through VarExpiration.compute with the entry's TTL.
      *
-     * Loads: a small map of in-flight loads, key -> CompletableFuture. The first caller to miss
-     * registers a future and runs the loader; later callers of the key wait on that future, so
-     * exactly one loader runs and every waiter sees its value or its exception. (Caffeine's own
-     * computeIfAbsent would share a success but make each waiter retry a failure; AsyncCache shares
-     * both, but costs two extra dependent loads per hit — measured ~1.9x raw Caffeine's hit time.)
-     * A finished load is cached inside loads.computeIfPresent, under the bin lock of its key, and
-     * only if its future is still registered. invalidate(), set(), invalidatePrefix() and clear()
-     * unregister in-flight loads first, so a load that was in flight when the key was invalidated
-     * or overwritten never puts its (older) value back.
+     * Loads: a small map of in-flight loads, key -> Load (a CompletableFuture). The first caller to
+     * miss registers a Load and runs the loader; later callers of the key wait on it, so exactly one
+     * loader runs and every waiter sees its value or its exception (any Throwable, also a checked
+     * one thrown sneakily). A finished load is cached inside loads.computeIfPresent, under the bin
+     * lock of its key, and only if its Load is still registered. invalidate(), set(),
+     * invalidatePrefix() and clear() unregister in-flight loads *before* they touch the entries, so
+     * a load that started before an invalidation can never put its value back after it: either it
+     * published first (and the invalidation removes the value) or it finds itself unregistered.
+     * A loader that calls getOrLoad on its own key would wait for itself: the Load remembers the
+     * thread running its loader, and that thread gets an IllegalStateException instead.
      *
      * Prefix invalidation: a sorted index of the keys (ConcurrentSkipListSet) turns
-     * invalidatePrefix into a range lookup instead of a scan of every entry (a scan of Caffeine's
-     * map costs ~0.4 µs per entry: 36 ms at 100,000 entries). The index may hold keys the cache no
-     * longer has, never the reverse, for any write that has returned: writes put into the cache
-     * first and index second (only new keys: an overwrite's key is indexed already); Caffeine's
-     * eviction listener runs inside the atomic removal, so it
-     * cannot unindex a newer entry of the same key; our own removals unindex and then re-index if
-     * the key came back meanwhile (unindex()).
+     * invalidatePrefix into a range lookup instead of a scan of every entry. Invariant, at every
+     * instant: a key the map holds is in the index. A key enters the index inside the compute that
+     * writes it (before the value is visible) and leaves it only inside a compute that finds the
+     * key absent (forgetIfAbsent), both under the key's lock, so no write can slip between. Entries
+     * removed by Caffeine (size, expiry) leave a dead key in the index; the eviction listener
+     * cannot compute on the key it is removing, so it queues the key and later writes sweep a few
+     * queued keys each (bounded work per call). An index with dead keys costs memory, never
+     * correctness; a live key missing from the index would let invalidatePrefix leave a stale value.
      *
-     * Statistics: we own the ConcurrentStatsCounter. getIfPresent counts the hit or miss; loads
-     * record their own success, failure and time; internal re-checks use asMap().get(), which
-     * counts nothing. So getOrLoad counts exactly one hit or one miss per call.
+     * Statistics: QueryCacheStatsCounter, counted by us, not by Caffeine (whose computes would
+     * count our index upkeep as loads and misses): lookup() counts the hit or miss, loads record
+     * their own success, failure and time, internal re-checks count nothing, Caffeine reports only
+     * evictions. So getOrLoad counts exactly one hit or one miss per call.
+     *
+     * Closing: a closed cache refuses writes and loads (IllegalStateException), answers reads with
+     * null, and treats invalidations as no-ops; its meters are removed and its entries dropped.
+     * Writes re-check "closed" inside their compute, so none lands after close() cleared.
      */
     private static final Logger log = LoggerFactory.getLogger(CaffeineQueryCache.class);
 
@@ -101,12 +113,21 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
     private final ConcurrentMap<String, Object> map;
     private final Policy.VarExpiration<String, Object> expiration;
     private final Policy.Eviction<String, Object> eviction;
-    private final ConcurrentHashMap<String, CompletableFuture<Object>> loads = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Load> loads = new ConcurrentHashMap<>();
     private final ConcurrentSkipListSet<String> keys = new ConcurrentSkipListSet<>();
-    private final ConcurrentStatsCounter statsCounter = new ConcurrentStatsCounter();
+    private final ConcurrentLinkedQueue<String> evictedKeys = new ConcurrentLinkedQueue<>();
+    private final String meterName;
+    private final List<Meter> meters = new ArrayList<>();
+    private MemoryPressureRegistry.Registration pressureRegistration;
+    private final QueryCacheStatsCounter statsCounter = new QueryCacheStatsCounter();
     private final MeterRegistry meterRegistry;
-    private final MemoryPressureRegistry.Registration pressureRegistration;
+    private final MemoryPressureRegistry pressureRegistry;
     private final AtomicBoolean closed = new AtomicBoolean();
+
+    /** An in-flight load; {@code loaderThread} is set while the loader runs on that thread. */
+    private static final class Load extends CompletableFuture<Object> {
+        volatile Thread loaderThread;
+    }
 
     private CaffeineQueryCache(Builder builder) {
         this.name = builder.name;
@@ -116,7 +137,7 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
                 .maximumSize(builder.maxSize)
                 .expireAfter(new DefaultTtlExpiry(toNanos(builder.defaultTtl)))
                 .ticker(builder.ticker)
-                .evictionListener((String key, Object value, RemovalCause cause) -> keys.remove(key))
+                .evictionListener((String key, Object value, RemovalCause cause) -> evictedKeys.add(key))
                 .recordStats(() -> statsCounter);
         if (builder.executor != null) {
             caffeine.executor(builder.executor);
@@ -130,8 +151,29 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
                 .eviction()
                 .orElseThrow(() -> new IllegalStateException("Caffeine built a cache without a size bound"));
         this.meterRegistry = builder.meterRegistry;
-        CaffeineCacheMetrics.monitor(meterRegistry, cache, name);
-        this.pressureRegistration = builder.pressureRegistry.register(this);
+        this.pressureRegistry = builder.pressureRegistry;
+        this.meterName = MeterOwnership.claim(meterRegistry, "cache", name);
+    }
+
+    /** Publishes meters and joins memory-pressure relief once the object exists. */
+    private CaffeineQueryCache start() {
+        try {
+            CaffeineCacheMetrics.monitor(meterRegistry, cache, meterName);
+            // The tag value is ours alone among live caches on this registry (MeterOwnership).
+            meters.addAll(
+                    meterRegistry.find("cache.gets").tag("cache", meterName).meters());
+            for (Meter meter : meterRegistry.getMeters()) {
+                if (meter.getId().getName().startsWith("cache.")
+                        && meterName.equals(meter.getId().getTag("cache"))
+                        && !meters.contains(meter)) {
+                    meters.add(meter);
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("Could not register the meters of query cache '{}'; it works without them", name, e);
+        }
+        this.pressureRegistration = pressureRegistry.register(this);
+        return this;
     }
 
     /**
@@ -156,9 +198,17 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
         return new Builder();
     }
 
-    /** Returns the cache's name, the {@code cache} tag of its meters. */
+    /** Returns the cache's name. */
     public String name() {
         return name;
+    }
+
+    /**
+     * Returns the {@code cache} tag of this cache's meters: its name, or {@code name-2}, ... when
+     * another live cache of that name publishes to the same registry.
+     */
+    public String meterTag() {
+        return meterName;
     }
 
     /** Returns the TTL of {@link #set(String, Object)}. */
@@ -176,13 +226,29 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
         requireNonNull(key, "key");
         requireNonNull(value, "value");
         checkTtl(ttl);
+        checkOpen();
         loads.remove(key); // an explicit write wins over a load in flight
-        index(key, expiration.put(key, value, ttl));
+        store(key, value, ttl);
+        sweepEvictedKeys();
+    }
+
+    /** Writes an entry and indexes its key, atomically for that key. */
+    private void store(String key, Object value, Duration ttl) {
+        Object unused = expiration.compute(
+                key,
+                (k, old) -> {
+                    if (closed.get()) {
+                        return old;
+                    }
+                    keys.add(k);
+                    return value;
+                },
+                ttl);
     }
 
     @Override
     public Object get(String key) {
-        Object value = cache.getIfPresent(requireNonNull(key, "key"));
+        Object value = lookup(requireNonNull(key, "key"));
         return value == ABSENT ? null : value;
     }
 
@@ -198,31 +264,37 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
         requireNonNull(key, "key");
         checkTtl(ttl);
         requireNonNull(loader, "loader");
-        Object value = cache.getIfPresent(key);
+        Object value = lookup(key);
         if (value != null) {
             return value == ABSENT ? null : (V) value;
         }
-        CompletableFuture<Object> ours = new CompletableFuture<>();
-        CompletableFuture<Object> shared = loads.putIfAbsent(key, ours);
+        checkOpen();
+        Load ours = new Load();
+        Load shared = loads.putIfAbsent(key, ours);
         if (shared == null) {
             shared = ours;
             if (!completeFromCache(key, ours)) {
                 long start = System.nanoTime();
                 Object loaded;
+                ours.loaderThread = Thread.currentThread();
                 try {
                     loaded = loader.get();
-                } catch (RuntimeException | Error e) {
+                } catch (Throwable e) { // checked ones too, thrown sneakily (Kotlin, Lombok)
                     fail(key, ours, e, start);
-                    throw e;
+                    throw sneaky(e);
+                } finally {
+                    ours.loaderThread = null;
                 }
                 publish(key, loaded, ttl, ours, start);
             }
+        } else {
+            checkNotRecursive(key, shared);
         }
         Object result;
         try {
             result = shared.join();
         } catch (CompletionException e) {
-            throw rethrowable(e.getCause());
+            throw sneaky(e.getCause() != null ? e.getCause() : e);
         }
         return result == ABSENT ? null : (V) result;
     }
@@ -234,16 +306,18 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
         requireNonNull(key, "key");
         checkTtl(ttl);
         requireNonNull(loader, "loader");
-        Object value = cache.getIfPresent(key);
+        Object value = lookup(key);
         if (value != null) {
             return CompletableFuture.completedFuture(value == ABSENT ? null : (V) value);
         }
-        CompletableFuture<Object> ours = new CompletableFuture<>();
-        CompletableFuture<Object> shared = loads.putIfAbsent(key, ours);
+        checkOpen();
+        Load ours = new Load();
+        Load shared = loads.putIfAbsent(key, ours);
         if (shared == null) {
             shared = ours;
             if (!completeFromCache(key, ours)) {
                 long start = System.nanoTime();
+                ours.loaderThread = Thread.currentThread();
                 try {
                     CompletionStage<V> stage = requireNonNull(loader.get(), "loader returned a null CompletionStage");
                     stage.whenComplete((loaded, failure) -> {
@@ -259,16 +333,39 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
                             publish(key, loaded, ttl, ours, start);
                         }
                     });
-                } catch (RuntimeException | Error e) {
+                } catch (Throwable e) { // checked ones too, thrown sneakily
                     fail(key, ours, e, start);
+                } finally {
+                    ours.loaderThread = null;
                 }
             }
+        } else {
+            checkNotRecursive(key, shared);
         }
         return shared.thenApply(result -> result == ABSENT ? null : (V) result);
     }
 
+    /** Caffeine's lookup (expired entries read as absent), counting one hit or one miss. */
+    private Object lookup(String key) {
+        Object value = map.get(key);
+        if (value != null) {
+            statsCounter.hit();
+        } else {
+            statsCounter.miss();
+        }
+        return value;
+    }
+
+    /** A loader that asks for its own key would wait for itself forever. */
+    private static void checkNotRecursive(String key, Load shared) {
+        if (shared.loaderThread == Thread.currentThread()) {
+            throw new IllegalStateException("recursive load: the loader of key '" + key
+                    + "' asked the cache for that same key; it would wait for itself forever");
+        }
+    }
+
     /** A load may have finished between our miss and our registration: then use its value. */
-    private boolean completeFromCache(String key, CompletableFuture<Object> ours) {
+    private boolean completeFromCache(String key, Load ours) {
         Object present = map.get(key);
         if (present == null) {
             return false;
@@ -278,33 +375,37 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
         return true;
     }
 
-    private void publish(String key, Object loaded, Duration ttl, CompletableFuture<Object> ours, long start) {
+    private void publish(String key, Object loaded, Duration ttl, Load ours, long start) {
         long elapsed = System.nanoTime() - start;
         Object stored;
         Duration storedTtl;
         if (loaded != null) {
-            statsCounter.recordLoadSuccess(elapsed);
+            statsCounter.loadSucceeded(elapsed);
             stored = loaded;
             storedTtl = ttl;
         } else {
-            statsCounter.recordLoadFailure(elapsed);
+            statsCounter.loadFailed(elapsed);
             stored = nullTtl != null ? ABSENT : null;
             storedTtl = nullTtl;
         }
-        loads.computeIfPresent(key, (k, registered) -> {
-            if (registered != ours) {
-                return registered;
-            }
-            if (stored != null) {
-                index(k, expiration.put(k, stored, storedTtl));
-            }
-            return null;
-        });
-        ours.complete(stored);
+        try {
+            loads.computeIfPresent(key, (k, registered) -> {
+                if (registered != ours) {
+                    return registered;
+                }
+                if (stored != null) {
+                    store(k, stored, storedTtl);
+                }
+                return null;
+            });
+        } finally {
+            ours.complete(stored);
+        }
+        sweepEvictedKeys();
     }
 
-    private void fail(String key, CompletableFuture<Object> ours, Throwable failure, long start) {
-        statsCounter.recordLoadFailure(System.nanoTime() - start);
+    private void fail(String key, Load ours, Throwable failure, long start) {
+        statsCounter.loadFailed(System.nanoTime() - start);
         loads.remove(key, ours);
         ours.completeExceptionally(failure);
     }
@@ -323,27 +424,28 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
     @Override
     public boolean invalidate(String key) {
         requireNonNull(key, "key");
-        loads.remove(key);
+        loads.remove(key); // first: a load that started before this call must not publish after it
         Object removed = map.remove(key);
-        unindex(key);
+        forgetIfAbsent(key);
         return removed != null;
     }
 
-    /**
-     * Indexes a key just written. A write that replaced a live value needs nothing: that key is
-     * indexed already (an expired value counts as absent, and its eviction unindexed it).
-     */
-    private void index(String key, Object replaced) {
-        if (replaced == null) {
-            keys.add(key);
-        }
+    /** Drops a key from the index if, under the key's lock, the cache does not hold it. */
+    private void forgetIfAbsent(String key) {
+        Object unused = map.computeIfAbsent(key, k -> {
+            keys.remove(k);
+            return null; // creates nothing
+        });
     }
 
-    /** Drops a removed key from the index, unless a concurrent write has put it back. */
-    private void unindex(String key) {
-        keys.remove(key);
-        if (map.containsKey(key)) {
-            keys.add(key);
+    /** Removes a few keys Caffeine evicted from the index: bounded work per write. */
+    private void sweepEvictedKeys() {
+        for (int i = 0; i < 8; i++) {
+            String key = evictedKeys.poll();
+            if (key == null) {
+                return;
+            }
+            forgetIfAbsent(key);
         }
     }
 
@@ -365,7 +467,7 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
             if (map.remove(key) != null) {
                 removed++;
             }
-            unindex(key);
+            forgetIfAbsent(key);
         }
         return removed;
     }
@@ -373,8 +475,11 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
     @Override
     public void clear() {
         loads.clear();
-        cache.invalidateAll();
-        keys.forEach(this::unindex);
+        for (String key : keys) {
+            map.remove(key);
+            forgetIfAbsent(key);
+        }
+        evictedKeys.clear();
     }
 
     @Override
@@ -402,6 +507,7 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
         if (maxSize < 0) {
             throw new IllegalArgumentException("maxSize must be zero or positive: " + maxSize);
         }
+        checkOpen();
         eviction.setMaximum(maxSize);
         cache.cleanUp();
     }
@@ -421,8 +527,10 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
         } else {
             int half = (int) Math.min(Integer.MAX_VALUE, (before + 1) / 2);
             Map<String, Object> coldest = eviction.coldest(half);
-            cache.invalidateAll(coldest.keySet());
-            coldest.keySet().forEach(this::unindex);
+            for (String key : coldest.keySet()) {
+                map.remove(key);
+                forgetIfAbsent(key);
+            }
             dropped = coldest.size();
         }
         cache.cleanUp();
@@ -430,24 +538,28 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
                 + (level == MemoryPressureLevel.CRITICAL ? "all" : "coldest half") + ")";
     }
 
-    /** Unregisters from memory pressure relief, removes this cache's meters and drops the entries. */
+    /**
+     * Unregisters from memory pressure relief, removes this cache's meters (only those it
+     * registered) and drops the entries. Afterwards writes and loads throw {@link
+     * IllegalStateException}, reads return null and invalidations do nothing. Idempotent.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        pressureRegistration.close();
-        try {
-            for (Meter meter : meterRegistry.getMeters()) {
-                if (meter.getId().getName().startsWith("cache.")
-                        && name.equals(meter.getId().getTag("cache"))) {
-                    meterRegistry.remove(meter);
-                }
-            }
-        } catch (RuntimeException e) {
-            log.warn("Failed to remove the meters of query cache '{}'", name, e);
+        if (pressureRegistration != null) {
+            pressureRegistration.close();
         }
+        Meters.removeQuietly(meterRegistry, meters);
+        MeterOwnership.release(meterRegistry, "cache", meterName);
         clear();
+    }
+
+    private void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("query cache '" + name + "' is closed");
+        }
     }
 
     @Override
@@ -455,14 +567,14 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
         return "CaffeineQueryCache{name=" + name + ", maxSize=" + getMaxSize() + ", defaultTtl=" + defaultTtl + "}";
     }
 
-    private static RuntimeException rethrowable(Throwable cause) {
-        if (cause instanceof RuntimeException runtime) {
-            return runtime;
-        }
-        if (cause instanceof Error error) {
-            throw error;
-        }
-        return new CompletionException(cause);
+    /** Rethrows any throwable unchanged, checked ones included, as the loader threw it. */
+    private static RuntimeException sneaky(Throwable failure) {
+        throw CaffeineQueryCache.<RuntimeException>sneakyThrow(failure);
+    }
+
+    @SuppressWarnings({"unchecked", "TypeParameterUnusedInFormals"})
+    private static <E extends Throwable> E sneakyThrow(Throwable failure) throws E {
+        throw (E) failure;
     }
 
     private static void checkTtl(Duration ttl) {
@@ -655,7 +767,7 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
          * @return a new cache
          */
         public CaffeineQueryCache build() {
-            return new CaffeineQueryCache(this);
+            return new CaffeineQueryCache(this).start();
         }
     }
 }

@@ -126,6 +126,48 @@ class CaffeineQueryCacheTest extends QueryCacheContract {
     }
 
     @Test
+    void twoCachesWithTheDefaultName_oneRegistry_ownTheirMeters() {
+        SimpleMeterRegistry shared = new SimpleMeterRegistry();
+        CaffeineQueryCache first = CaffeineQueryCache.builder()
+                .meterRegistry(shared)
+                .pressureRegistry(pressure)
+                .build();
+        CaffeineQueryCache second = CaffeineQueryCache.builder()
+                .meterRegistry(shared)
+                .pressureRegistry(pressure)
+                .build();
+        try {
+            first.set("a", 1);
+            first.get("a");
+            second.set("b", 1);
+            second.get("b");
+            second.get("b");
+
+            assertThat(first.meterTag()).isNotEqualTo(second.meterTag());
+            assertThat(hits(shared, first)).isEqualTo(first.stats().hits()).isEqualTo(1);
+            assertThat(hits(shared, second)).isEqualTo(second.stats().hits()).isEqualTo(2);
+
+            first.close();
+
+            assertThat(shared.find("cache.gets").tag("cache", first.meterTag()).meters())
+                    .isEmpty();
+            assertThat(hits(shared, second)).isEqualTo(2);
+        } finally {
+            first.close();
+            second.close();
+        }
+        assertThat(shared.getMeters()).isEmpty();
+    }
+
+    private static double hits(MeterRegistry registry, CaffeineQueryCache cache) {
+        return registry.get("cache.gets")
+                .tag("cache", cache.meterTag())
+                .tag("result", "hit")
+                .functionCounter()
+                .count();
+    }
+
+    @Test
     void memoryPressure_moderateDropsColdestHalf_criticalDropsAll() {
         for (int i = 0; i < 100; i++) {
             cache.set("k" + i, i);
