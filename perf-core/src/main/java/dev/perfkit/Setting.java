@@ -1,5 +1,6 @@
 package dev.perfkit;
 
+import dev.perfkit.internal.Durations;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -152,7 +153,7 @@ enum Setting {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(accepted());
         }
-        if (number < minimum) {
+        if (number < minimum || (isDuration() && number > maximumInUnit())) {
             throw new IllegalArgumentException(accepted());
         }
         return switch (type) {
@@ -169,7 +170,9 @@ enum Setting {
                 switch (type) {
                     case COUNT, MEGABYTES -> (Long) value >= minimum;
                     case SECONDS, MILLIS ->
-                        !((Duration) value).isNegative() && ((Duration) value).compareTo(minimumDuration()) >= 0;
+                        !((Duration) value).isNegative()
+                                && ((Duration) value).compareTo(minimumDuration()) >= 0
+                                && ((Duration) value).compareTo(Durations.MAX) <= 0;
                     case BOOLEAN -> true;
                 };
         if (!ok) {
@@ -178,11 +181,23 @@ enum Setting {
         return value;
     }
 
+    private boolean isDuration() {
+        return type == Type.SECONDS || type == Type.MILLIS;
+    }
+
+    /** The longest duration accepted ({@link Durations#MAX}) in this setting's unit. */
+    private long maximumInUnit() {
+        return type == Type.SECONDS ? Durations.MAX.toSeconds() : Durations.MAX.toMillis();
+    }
+
     private Duration minimumDuration() {
         return type == Type.SECONDS ? Duration.ofSeconds(minimum) : Duration.ofMillis(minimum);
     }
 
     private String minimumText() {
+        if (isDuration()) {
+            return "between " + minimum + type.unit + " and " + maximumInUnit() + type.unit + " (365 days)";
+        }
         if (minimum == 0) {
             return "zero or positive";
         }
@@ -194,7 +209,13 @@ enum Setting {
 
     /** What the environment accepts, e.g. "expected a whole number >= 0". */
     String accepted() {
-        return type == Type.BOOLEAN ? "expected true or false" : "expected " + type.description + " >= " + minimum;
+        if (type == Type.BOOLEAN) {
+            return "expected true or false";
+        }
+        if (isDuration()) {
+            return "expected " + type.description + " from " + minimum + " to " + maximumInUnit() + " (365 days)";
+        }
+        return "expected " + type.description + " >= " + minimum;
     }
 
     /** Formats a value in the environment's unit, e.g. "300 s". */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -129,6 +130,9 @@ class PerfConfigTest {
         "BATCH_SIZE, 0",
         "SLOW_QUERY_THRESHOLD_MS, -100",
         "BATCH_MAX_DELAY_MS, ''",
+        "QUERY_CACHE_TTL, 3153600000",
+        "BATCH_MAX_DELAY_MS, 3153600000000",
+        "GC_MIN_INTERVAL, 9223372036854775807",
     })
     void load_badNumber_fromEveryLayer_namesVariableValueAndAccepted(String variable, String value) {
         String property =
@@ -267,5 +271,16 @@ class PerfConfigTest {
         for (Setting setting : Setting.values()) {
             assertThat(text).contains(setting.envName() + "=");
         }
+    }
+
+    @Test
+    void builder_centuries_areRefusedNamingTheSetting() {
+        assertThatThrownBy(() -> PerfConfig.builder().queryCacheTtl(ChronoUnit.CENTURIES.getDuration()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("queryCacheTtl")
+                .hasMessageContaining("365 days");
+        assertThatThrownBy(() -> PerfConfig.builder().batchMaxDelay(ChronoUnit.CENTURIES.getDuration()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("365 days");
     }
 }

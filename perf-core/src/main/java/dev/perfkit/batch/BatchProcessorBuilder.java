@@ -3,6 +3,7 @@ package dev.perfkit.batch;
 import static java.util.Objects.requireNonNull;
 
 import dev.perfkit.PerfConfig;
+import dev.perfkit.internal.Durations;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
@@ -150,9 +151,9 @@ public final class BatchProcessorBuilder<T> {
     /**
      * Sets the longest time the oldest pending item waits before its batch is flushed.
      *
-     * @param maxDelay a positive duration
+     * @param maxDelay a positive duration, at most 365 days
      * @return this builder
-     * @throws IllegalArgumentException if zero or negative
+     * @throws IllegalArgumentException if zero, negative or longer than 365 days
      */
     public BatchProcessorBuilder<T> maxDelay(Duration maxDelay) {
         this.maxDelay = positive("maxDelay", maxDelay);
@@ -337,18 +338,10 @@ public final class BatchProcessorBuilder<T> {
     }
 
     private static Duration positive(String parameter, Duration value) {
-        requireNonNull(value, parameter);
-        if (value.isNegative() || value.isZero()) {
-            throw new IllegalArgumentException(parameter + " must be positive: " + value);
-        }
-        return value;
+        return Durations.checkPositive(parameter, value);
     }
 
     private static Duration nonNegative(String parameter, Duration value) {
-        requireNonNull(value, parameter);
-        if (value.isNegative()) {
-            throw new IllegalArgumentException(parameter + " must not be negative: " + value);
-        }
-        return value;
+        return Durations.checkNonNegative(parameter, value);
     }
 }

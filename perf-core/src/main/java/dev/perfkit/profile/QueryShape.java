@@ -2,6 +2,7 @@ package dev.perfkit.profile;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.perfkit.internal.QueryLimits;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -87,10 +88,14 @@ public final class QueryShape {
      * @param sort the sort specification ({@code {"balance": -1}}), empty for none
      * @return its shape
      * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if the query or sort is nested deeper than {@value
+     *     QueryLimits#MAX_DEPTH} levels or has a key that is not a string
      */
     public static QueryShape of(Map<String, ?> query, Map<String, ?> sort) {
         requireNonNull(query, "query");
         requireNonNull(sort, "sort");
+        QueryLimits.check("query", query);
+        QueryLimits.check("sort", sort);
         StringBuilder text = new StringBuilder();
         renderQuery(query, text, 0);
         String filterShape = text.toString();

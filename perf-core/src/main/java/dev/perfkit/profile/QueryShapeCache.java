@@ -2,6 +2,7 @@ package dev.perfkit.profile;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.perfkit.internal.QueryLimits;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,7 +30,6 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class QueryShapeCache {
     private static final long SEED = 0x9E3779B97F4A7C15L;
-    private static final int MAX_DEPTH = 64;
 
     private final int maxEntries;
     private final ConcurrentHashMap<Long, QueryShape> shapes = new ConcurrentHashMap<>();
@@ -61,6 +61,8 @@ public final class QueryShapeCache {
      * @param sort the sort, empty for none
      * @return the shape, equal to {@code QueryShape.of(query, sort)}
      * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if the query breaks {@link QueryLimits} (too deep, a key that
+     *     is not a string)
      */
     public QueryShape shapeOf(Map<String, ?> query, Map<String, ?> sort) {
         requireNonNull(query, "query");
@@ -107,14 +109,16 @@ public final class QueryShapeCache {
         return h ^ (h >>> 29);
     }
 
+    /** Also enforces {@link QueryLimits} on the way: the hot path walks the query once. */
     private static long fingerprint(Map<?, ?> document, int depth) {
         long hash = mix(SEED, document.size());
-        if (depth > MAX_DEPTH) {
-            return hash;
-        }
+        checkDepth(depth);
         for (Map.Entry<?, ?> entry : document.entrySet()) {
             Object key = entry.getKey();
-            hash = mix(hash, key == null ? 0 : key.hashCode());
+            if (!(key instanceof String)) {
+                QueryLimits.check("query", document); // throws, naming the key
+            }
+            hash = mix(hash, key.hashCode());
             hash = mix(hash, valueFingerprint(entry.getValue(), depth + 1));
         }
         return hash;
@@ -128,6 +132,7 @@ public final class QueryShapeCache {
             return mix(2, fingerprint(map, depth));
         }
         if (value instanceof Collection<?> elements) {
+            checkDepth(depth);
             // Distinct element structures, order-insensitive, plus "one or several" (for $in).
             long union = 0;
             for (Object element : elements) {
@@ -136,6 +141,7 @@ public final class QueryShapeCache {
             return mix(elements.size() == 1 ? 3 : 5, union);
         }
         if (value instanceof Object[] array) {
+            checkDepth(depth);
             long union = 0;
             for (Object element : array) {
                 union |= mix(SEED, valueFingerprint(element, depth + 1));
@@ -145,10 +151,20 @@ public final class QueryShapeCache {
         return value.getClass().hashCode();
     }
 
+    private static void checkDepth(int depth) {
+        if (depth >= QueryLimits.MAX_DEPTH) {
+            throw new IllegalArgumentException("query is nested deeper than " + QueryLimits.MAX_DEPTH
+                    + " levels of documents and arrays (MongoDB's limit)");
+        }
+    }
+
     private static long sortFingerprint(Map<?, ?> sort) {
         long hash = mix(SEED, sort.size());
         for (Map.Entry<?, ?> entry : sort.entrySet()) {
-            hash = mix(hash, entry.getKey() == null ? 0 : entry.getKey().hashCode());
+            if (!(entry.getKey() instanceof String)) {
+                QueryLimits.check("sort", sort); // throws, naming the key
+            }
+            hash = mix(hash, entry.getKey().hashCode());
             Object direction = entry.getValue();
             // the same reading as QueryShape: negative is descending, anything else ascending
             hash = mix(hash, direction instanceof Number number ? (number.doubleValue() < 0 ? 7 : 8) : 11);

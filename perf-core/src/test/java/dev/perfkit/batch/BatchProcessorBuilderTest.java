@@ -83,6 +83,10 @@ class BatchProcessorBuilderTest {
         assertThatThrownBy(() -> builder.retry(3, Duration.ofSeconds(2), 2, Duration.ofSeconds(1)))
                 .hasMessageContaining("maxBackoff must be at least initialBackoff");
         assertThatThrownBy(() -> builder.name(" ")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> builder.maxDelay(Duration.ofDays(36_500)))
+                .hasMessage("maxDelay must be at most 365 days: PT876000H");
+        assertThatThrownBy(() -> builder.closeTimeout(Duration.ofDays(36_500)))
+                .hasMessageContaining("closeTimeout must be at most 365 days");
         assertThatThrownBy(() -> builder.retryOn(null)).isInstanceOf(NullPointerException.class);
         assertThatThrownBy(() ->
                         BatchProcessorBuilder.of(capturing, PerfConfig.builder().build(), null))

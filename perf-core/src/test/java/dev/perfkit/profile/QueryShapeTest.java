@@ -431,10 +431,53 @@ class QueryShapeTest {
     }
 
     @Test
-    void of_cyclicDocument_doesNotOverflow() {
+    void of_cyclicDocument_isRefusedClearly() {
         Map<String, Object> cyclic = new LinkedHashMap<>();
         cyclic.put("self", cyclic);
-        assertThat(QueryShape.of(cyclic).shape()).contains("?deep");
+        assertThatThrownBy(() -> QueryShape.of(cyclic))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("deeper than 100");
+    }
+
+    @Test
+    void of_tenThousandDeepAndOr_isRefusedClearly_byShapeAndShapeCache() {
+        for (String operator : List.of("$and", "$or")) {
+            Map<String, Object> query = new LinkedHashMap<>(Map.of("x", 1));
+            for (int i = 0; i < 10_000; i++) {
+                Map<String, Object> outer = new LinkedHashMap<>();
+                outer.put(operator, List.of(query, Map.of("y", i)));
+                query = outer;
+            }
+            Map<String, Object> deep = query;
+            assertThatThrownBy(() -> QueryShape.of(deep))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("query is nested deeper than 100");
+            assertThatThrownBy(() -> QueryShapeCache.create(10).shapeOf(deep, Map.of()))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("query is nested deeper than 100");
+        }
+        Map<String, Object> nestedArrays = new LinkedHashMap<>();
+        Object value = 1;
+        for (int i = 0; i < 10_000; i++) {
+            value = List.of(value);
+        }
+        nestedArrays.put("x", value);
+        assertThatThrownBy(() -> QueryShapeCache.create(10).shapeOf(nestedArrays, Map.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void of_nonStringKey_isRefusedNamingIt() {
+        Map raw = new LinkedHashMap();
+        raw.put(42, 1);
+        Map<String, Object> query = Map.of("a", raw);
+        assertThatThrownBy(() -> QueryShape.of(query))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not a String: 42 (java.lang.Integer)");
+        assertThatThrownBy(() -> QueryShapeCache.create(10).shapeOf(query, Map.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("42");
     }
 
     /** Random nested queries full of one marker literal: no shape may contain it. */

@@ -3,7 +3,10 @@ package dev.perfkit.db;
 import static java.util.Objects.requireNonNull;
 
 import dev.perfkit.PerfConfig;
+import dev.perfkit.internal.Durations;
+import dev.perfkit.internal.MeterOwnership;
 import dev.perfkit.internal.Meters;
+import dev.perfkit.internal.WarnThenDebug;
 import dev.perfkit.profile.IndexRecommendation;
 import dev.perfkit.profile.NPlusOneWarning;
 import dev.perfkit.profile.OperationStats;
@@ -69,9 +72,29 @@ public final class MicrometerQueryProfiler implements QueryProfiler {
      * warnings are logged once; past MAX_WARNINGS new keys are dropped and counted.
      *
      * Index advice: computed on demand from the per-shape holders (see IndexAdvice).
+     *
+     * Bounds: collection and operation names come from data (a bot may name collections after
+     * guilds), so at most MAX_COLLECTIONS collections and MAX_OPERATIONS operations per collection
+     * get holders and meters of their own; the rest are counted under "other". At most MAX_SHAPES
+     * shapes per (collection, operation) are kept for index advice; later ones count only in the
+     * totals. Every meter carries a "name" tag of this profiler's own (MeterOwnership), so two
+     * profilers on one registry never share or remove each other's meters.
+     *
+     * Lifecycle: the constructor assigns; create() claims the meter tag. After close() the
+     * profiler records nothing and registers no meter (a record racing close removes what it
+     * registered itself).
      */
     private static final Logger log = LoggerFactory.getLogger(MicrometerQueryProfiler.class);
     static final int MAX_WARNINGS = 1_000;
+    /** Collections with statistics and meters of their own; further ones count as {@value #OTHER}. */
+    static final int MAX_COLLECTIONS = 100;
+    /** Operations per collection with statistics and meters of their own. */
+    static final int MAX_OPERATIONS = 25;
+    /** Query shapes kept per (collection, operation) for index advice. */
+    static final int MAX_SHAPES = 500;
+    /** The bucket of collections and operations past the caps. */
+    static final String OTHER = "other";
+
     private static final long HIGHEST_MICROS = TimeUnit.HOURS.toMicros(1);
 
     private final QueryShapeCache shapes = QueryShapeCache.create(10_000);
@@ -92,9 +115,12 @@ public final class MicrometerQueryProfiler implements QueryProfiler {
     private final ThreadLocal<Deque<Scope>> scopes = ThreadLocal.withInitial(ArrayDeque::new);
     private final ConcurrentHashMap<WarningKey, WarningHolder> warnings = new ConcurrentHashMap<>();
     private final LongAdder droppedWarnings = new LongAdder();
+    private final WarnThenDebug recordFailures = new WarnThenDebug(log);
 
     private final MeterRegistry meterRegistry;
     private final List<Meter> meters = new CopyOnWriteArrayList<>();
+    private String meterName;
+    private volatile boolean closed;
 
     private MicrometerQueryProfiler(PerfConfig config) {
         this.slowLogSize = config.slowQueryLogSize();
@@ -112,7 +138,17 @@ public final class MicrometerQueryProfiler implements QueryProfiler {
      * @return a new profiler
      */
     public static MicrometerQueryProfiler create(PerfConfig config) {
-        return new MicrometerQueryProfiler(requireNonNull(config, "config"));
+        MicrometerQueryProfiler profiler = new MicrometerQueryProfiler(requireNonNull(config, "config"));
+        profiler.meterName = MeterOwnership.claim(profiler.meterRegistry, "profiler", "query-profiler");
+        return profiler;
+    }
+
+    /**
+     * Returns the {@code name} tag of this profiler's meters: {@code query-profiler}, or {@code
+     * query-profiler-2}, ... when another live profiler publishes to the same registry.
+     */
+    public String meterTag() {
+        return meterName;
     }
 
     private static Histogram newHistogram() {
@@ -145,24 +181,21 @@ public final class MicrometerQueryProfiler implements QueryProfiler {
         requireNonNull(operation, "operation");
         requireNonNull(query, "query");
         requireNonNull(sort, "sort");
-        requireNonNull(duration, "duration");
-        if (duration.isNegative()) {
-            throw new IllegalArgumentException("duration must not be negative: " + duration);
-        }
-        try {
-            record(collection, operation, shapes.shapeOf(query, sort), duration.toNanos(), success, resultSize);
-        } catch (RuntimeException e) {
-            // Instrumentation never breaks the host: a query we cannot shape is skipped.
-            log.warn("Could not record a query on {}.{}; skipping it", collection, operation, e);
-        }
+        Durations.checkNonNegative("duration", duration);
+        QueryShape shape = shapes.shapeOf(query, sort); // IllegalArgumentException for a too-deep query
+        recordQuietly(collection, operation, shape, duration.toNanos(), success, resultSize);
     }
 
     private void record(
             String collection, String operation, QueryShape shape, long nanos, boolean success, long resultSize) {
-        OperationHolder op = operations
-                .computeIfAbsent(collection, c -> new ConcurrentHashMap<>())
-                .computeIfAbsent(operation, o -> new OperationHolder(collection, o));
-        ShapeHolder shapeHolder = op.shapes.computeIfAbsent(shape, ShapeHolder::new);
+        if (closed) {
+            return;
+        }
+        OperationHolder op = holder(collection, operation);
+        ShapeHolder shapeHolder = op.shapes.get(shape);
+        if (shapeHolder == null && op.shapes.size() < MAX_SHAPES) {
+            shapeHolder = op.shapes.computeIfAbsent(shape, ShapeHolder::new);
+        }
         boolean isSlow = nanos >= slowThresholdNanos;
 
         total.increment();
@@ -170,8 +203,10 @@ public final class MicrometerQueryProfiler implements QueryProfiler {
         op.count.increment();
         op.totalNanos.add(nanos);
         op.maxNanos.accumulate(nanos);
-        shapeHolder.count.increment();
-        shapeHolder.totalNanos.add(nanos);
+        if (shapeHolder != null) {
+            shapeHolder.count.increment();
+            shapeHolder.totalNanos.add(nanos);
+        }
         if (!success) {
             errors.increment();
             op.errors.increment();
@@ -206,30 +241,55 @@ public final class MicrometerQueryProfiler implements QueryProfiler {
         }
     }
 
+    /** The holder of (collection, operation), or of the "other" bucket past the caps. */
+    private OperationHolder holder(String collection, String operation) {
+        ConcurrentHashMap<String, OperationHolder> byOperation = operations.get(collection);
+        if (byOperation == null) {
+            String tracked = operations.size() < MAX_COLLECTIONS ? collection : OTHER;
+            byOperation = operations.computeIfAbsent(tracked, c -> new ConcurrentHashMap<>());
+            collection = tracked;
+        }
+        OperationHolder op = byOperation.get(operation);
+        if (op == null) {
+            String tracked = byOperation.size() < MAX_OPERATIONS ? operation : OTHER;
+            String owner = collection;
+            op = byOperation.computeIfAbsent(tracked, o -> new OperationHolder(owner, o));
+        }
+        return op;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The query is checked (and shaped) before the call runs, so bad input fails before the
+     * host's work, never after it; recording afterwards never throws.
+     */
     @Override
     public <T> T profile(String collection, String operation, Map<String, ?> query, Supplier<T> call) {
         requireNonNull(collection, "collection");
         requireNonNull(operation, "operation");
         requireNonNull(query, "query");
         requireNonNull(call, "call");
+        QueryShape shape = shapes.shapeOf(query, Map.of()); // IllegalArgumentException before the call runs
         long start = System.nanoTime();
         T result;
         try {
             result = call.get();
         } catch (RuntimeException | Error e) {
-            recordQuietly(collection, operation, query, System.nanoTime() - start, false, -1);
+            recordQuietly(collection, operation, shape, System.nanoTime() - start, false, -1);
             throw e;
         }
-        recordQuietly(collection, operation, query, System.nanoTime() - start, true, resultSize(result));
+        recordQuietly(collection, operation, shape, System.nanoTime() - start, true, resultSize(result));
         return result;
     }
 
+    /** Records; a failure of the profiler itself is logged once loudly, then quietly, never thrown. */
     private void recordQuietly(
-            String collection, String operation, Map<String, ?> query, long nanos, boolean success, long size) {
+            String collection, String operation, QueryShape shape, long nanos, boolean success, long size) {
         try {
-            record(collection, operation, shapes.shapeOf(query, Map.of()), nanos, success, size);
-        } catch (RuntimeException e) {
-            log.warn("Could not record a query on {}.{}; skipping it", collection, operation, e);
+            record(collection, operation, shape, nanos, success, size);
+        } catch (RuntimeException | StackOverflowError | LinkageError e) {
+            recordFailures.log("Could not record a query on " + collection + "." + operation + "; skipping it", e);
         }
     }
 
@@ -431,11 +491,7 @@ public final class MicrometerQueryProfiler implements QueryProfiler {
 
     @Override
     public void setSlowThreshold(Duration threshold) {
-        requireNonNull(threshold, "threshold");
-        if (threshold.isNegative()) {
-            throw new IllegalArgumentException("threshold must not be negative: " + threshold);
-        }
-        slowThresholdNanos = threshold.toNanos();
+        slowThresholdNanos = Durations.checkNonNegative("threshold", threshold).toNanos();
     }
 
     @Override
@@ -451,11 +507,29 @@ public final class MicrometerQueryProfiler implements QueryProfiler {
         droppedWarnings.reset();
     }
 
-    /** Removes this profiler's meters. Idempotent. */
+    /**
+     * Removes this profiler's meters (only those it registered). Afterwards it records nothing and
+     * registers no meter; {@code profile} still runs the call. Idempotent.
+     */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         Meters.removeQuietly(meterRegistry, meters);
         meters.clear();
+        MeterOwnership.release(meterRegistry, "profiler", meterName);
+    }
+
+    /** Registers a meter unless closed; a registration racing close() is undone. */
+    private <M extends Meter> M own(M meter) {
+        meters.add(meter);
+        if (closed) {
+            meters.remove(meter);
+            Meters.removeQuietly(meterRegistry, List.of(meter));
+        }
+        return meter;
     }
 
     @Override
@@ -490,8 +564,9 @@ public final class MicrometerQueryProfiler implements QueryProfiler {
                         .tag("collection", collection)
                         .tag("operation", operation)
                         .tag("status", success ? "success" : "error")
+                        .tag("name", meterName)
                         .register(meterRegistry);
-                meters.add(timer);
+                own(timer);
                 if (success) {
                     successTimer = timer;
                 } else {
@@ -508,8 +583,9 @@ public final class MicrometerQueryProfiler implements QueryProfiler {
                         .description("Queries at or above the slow-query threshold")
                         .tag("collection", collection)
                         .tag("operation", operation)
+                        .tag("name", meterName)
                         .register(meterRegistry);
-                meters.add(counter);
+                own(counter);
                 slowCounter = counter;
             }
             return counter;

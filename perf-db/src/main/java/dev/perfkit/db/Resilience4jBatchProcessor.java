@@ -6,6 +6,7 @@ import dev.perfkit.batch.BatchProcessorSpec;
 import dev.perfkit.batch.BatchRejectedException;
 import dev.perfkit.batch.BatchStats;
 import dev.perfkit.batch.OverflowPolicy;
+import dev.perfkit.internal.MeterOwnership;
 import dev.perfkit.internal.Meters;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
@@ -110,6 +111,7 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
     private final LongAdder rejected = new LongAdder();
     private final List<Meter> meters = new ArrayList<>();
     private final MeterRegistry meterRegistry;
+    private String meterName;
 
     Resilience4jBatchProcessor(BatchProcessorSpec<T> spec) {
         this.spec = spec;
@@ -137,6 +139,7 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
     static <T> Resilience4jBatchProcessor<T> start(BatchProcessorSpec<T> spec) {
         Resilience4jBatchProcessor<T> processor = new Resilience4jBatchProcessor<>(spec);
         processor.retry.getEventPublisher().onRetry(event -> processor.retried.increment());
+        processor.meterName = MeterOwnership.claim(processor.meterRegistry, "batch", processor.name);
         processor.registerMeters();
         if (spec.drainOnShutdown()) {
             processor.shutdownHook = new Thread(processor::close, "perfkit-batch-" + processor.name + "-shutdown");
@@ -555,22 +558,23 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
                             .stats()
                             .pending())
                     .description("Items accepted and not yet finished")
-                    .tag("name", name)
+                    .tag("name", meterName)
                     .register(meterRegistry));
         } catch (RuntimeException e) {
             log.warn("Could not register the meters of batch processor '{}'; it works without them", name, e);
         }
     }
 
-    private void counter(String meterName, LongAdder adder, String description) {
-        meters.add(FunctionCounter.builder(meterName, adder, LongAdder::sum)
+    private void counter(String id, LongAdder adder, String description) {
+        meters.add(FunctionCounter.builder(id, adder, LongAdder::sum)
                 .description(description)
-                .tag("name", name)
+                .tag("name", meterName)
                 .register(meterRegistry));
     }
 
     private void removeMeters() {
         Meters.removeQuietly(meterRegistry, meters);
+        MeterOwnership.release(meterRegistry, "batch", meterName);
     }
 
     @Override

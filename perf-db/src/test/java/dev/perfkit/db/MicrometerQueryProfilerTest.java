@@ -1,6 +1,7 @@
 package dev.perfkit.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.perfkit.Perf;
 import dev.perfkit.PerfConfig;
@@ -11,6 +12,7 @@ import dev.perfkit.profile.QueryProfilerContract;
 import dev.perfkit.profile.SlowQuery;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -241,5 +243,90 @@ class MicrometerQueryProfilerTest extends QueryProfilerContract {
         } finally {
             Perf.reset();
         }
+    }
+
+    @Test
+    void hundredThousandCollectionNames_boundedMeters_restCountedAsOther() {
+        for (int i = 0; i < 100_000; i++) {
+            profiler.recordQuery("guild_" + i, "find", doc("n", 1), Duration.ofMillis(1), true, 1);
+        }
+
+        assertThat(meters.find("perfkit.query").meters())
+                .hasSizeLessThanOrEqualTo(MicrometerQueryProfiler.MAX_COLLECTIONS + 1);
+        assertThat(profiler.getStats().totalQueries()).isEqualTo(100_000);
+        assertThat(profiler.getStats().operations()).anySatisfy(op -> {
+            assertThat(op.collection()).isEqualTo(MicrometerQueryProfiler.OTHER);
+            assertThat(op.count()).isEqualTo(100_000 - MicrometerQueryProfiler.MAX_COLLECTIONS);
+        });
+    }
+
+    @Test
+    void twoProfilersOnOneRegistry_ownTheirMeters() {
+        SimpleMeterRegistry shared = new SimpleMeterRegistry();
+        MicrometerQueryProfiler first = MicrometerQueryProfiler.create(
+                PerfConfig.builder().meterRegistry(shared).build());
+        MicrometerQueryProfiler second = MicrometerQueryProfiler.create(
+                PerfConfig.builder().meterRegistry(shared).build());
+        first.recordQuery("users", "find", doc("n", 1), Duration.ofMillis(1), true, 1);
+        second.recordQuery("users", "find", doc("n", 1), Duration.ofMillis(1), true, 1);
+        second.recordQuery("users", "find", doc("n", 1), Duration.ofMillis(1), true, 1);
+
+        assertThat(shared.get("perfkit.query")
+                        .tag("name", first.meterTag())
+                        .timer()
+                        .count())
+                .isEqualTo(1);
+        assertThat(shared.get("perfkit.query")
+                        .tag("name", second.meterTag())
+                        .timer()
+                        .count())
+                .isEqualTo(2);
+        first.close();
+        assertThat(shared.get("perfkit.query")
+                        .tag("name", second.meterTag())
+                        .timer()
+                        .count())
+                .isEqualTo(2);
+        second.close();
+        assertThat(shared.getMeters()).isEmpty();
+    }
+
+    @Test
+    void closed_registersNoMeters_andProfileStillRunsTheCall() {
+        profiler.close();
+
+        profiler.recordQuery("late", "find", doc("n", 1), Duration.ofMillis(1), true, 1);
+        assertThat(profiler.profile("late", "find", doc("n", 1), () -> 7)).isEqualTo(7);
+
+        assertThat(meters.find("perfkit.query").tag("collection", "late").meters())
+                .isEmpty();
+    }
+
+    @Test
+    void deepQuery_failsBeforeTheHostsCall_neverAfterIt() {
+        Document query = doc("x", 1);
+        for (int i = 0; i < 10_000; i++) {
+            query = doc("$or", List.of(query, doc("y", i)));
+        }
+        Document deep = query;
+        boolean[] ran = {false};
+
+        assertThatThrownBy(() -> profiler.profile("users", "find", deep, () -> ran[0] = true))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("deeper than 100");
+        assertThat(ran[0]).isFalse();
+        assertThatThrownBy(() -> profiler.recordQuery("users", "find", deep, Duration.ofMillis(1), true, 1))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void centuries_areRefusedAtTheBoundary() {
+        assertThatThrownBy(() -> profiler.setSlowThreshold(ChronoUnit.CENTURIES.getDuration()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("threshold must be at most 365 days");
+        assertThatThrownBy(() ->
+                        profiler.recordQuery("users", "find", doc("n", 1), ChronoUnit.CENTURIES.getDuration(), true, 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("duration");
     }
 }

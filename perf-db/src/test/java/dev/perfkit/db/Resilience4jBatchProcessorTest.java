@@ -243,4 +243,40 @@ class Resilience4jBatchProcessorTest extends BatchProcessorContract {
         }
         assertThat(seen).hasSize(1);
     }
+
+    @Test
+    void twoProcessorsOfOneName_oneRegistry_ownTheirMeters() {
+        SimpleMeterRegistry shared = new SimpleMeterRegistry();
+        PerfConfig sharedConfig = PerfConfig.builder().meterRegistry(shared).build();
+        BatchProcessor<Integer> first = BatchProcessors.builder(sharedConfig, (List<Integer> batch) -> {})
+                .name("writes")
+                .batchSize(1)
+                .build();
+        BatchProcessor<Integer> second = BatchProcessors.builder(sharedConfig, (List<Integer> batch) -> {})
+                .name("writes")
+                .batchSize(1)
+                .build();
+        first.add(1).join();
+        second.add(1).join();
+        second.add(2).join();
+
+        assertThat(shared.get("perfkit.batch.added")
+                        .tag("name", "writes")
+                        .functionCounter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(shared.get("perfkit.batch.added")
+                        .tag("name", "writes-2")
+                        .functionCounter()
+                        .count())
+                .isEqualTo(2);
+        first.close();
+        assertThat(shared.get("perfkit.batch.added")
+                        .tag("name", "writes-2")
+                        .functionCounter()
+                        .count())
+                .isEqualTo(2);
+        second.close();
+        assertThat(shared.getMeters()).isEmpty();
+    }
 }

@@ -3,6 +3,7 @@ package dev.perfkit.mongo;
 import static java.util.Objects.requireNonNull;
 
 import com.mongodb.MongoClientSettings;
+import dev.perfkit.internal.QueryLimits;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -62,10 +63,32 @@ public final class MongoQueryOptimizer {
      * @param query the filter (a {@code Document}, a {@code Filters} expression, ...)
      * @return a new, equivalent document
      * @throws NullPointerException if {@code query} is null
+     * @throws IllegalArgumentException if the query is nested deeper than MongoDB's 100 levels or
+     *     has a key that is not a string
      */
     public static Document optimizeQuery(Bson query) {
+        return rewrite(checkedDocument(query), null);
+    }
+
+    /**
+     * The query as a Document, checked against {@link QueryLimits} before any recursive walk: a
+     * 10,000-deep {@code $and} gets an IllegalArgumentException, not a StackOverflowError.
+     */
+    private static Document checkedDocument(Bson query) {
         requireNonNull(query, "query");
-        return rewrite(query instanceof Document document ? document : toDocument(query), null);
+        if (query instanceof Document document) {
+            QueryLimits.check("query", document);
+            return document;
+        }
+        Document rendered;
+        try {
+            rendered = toDocument(query);
+        } catch (StackOverflowError tooDeep) { // the driver's codecs recurse as deep as the input
+            throw new IllegalArgumentException(
+                    "query is nested too deeply to encode (MongoDB's limit is " + QueryLimits.MAX_DEPTH + " levels)");
+        }
+        QueryLimits.check("query", rendered);
+        return rendered;
     }
 
     /**
@@ -74,13 +97,14 @@ public final class MongoQueryOptimizer {
      * @param query the filter
      * @return the result
      * @throws NullPointerException if {@code query} is null
+     * @throws IllegalArgumentException if the query is nested deeper than MongoDB's 100 levels or
+     *     has a key that is not a string
      */
     public static OptimizationResult analyze(Bson query) {
-        requireNonNull(query, "query");
         List<String> rewrites = new ArrayList<>();
         // rewrite() builds new documents and copies every value it keeps, so a Document input can
         // be read as it is; other Bson is first rendered to a (fresh) Document.
-        Document source = query instanceof Document document ? document : toDocument(query);
+        Document source = checkedDocument(query);
         Document optimized = rewrite(source, rewrites);
         return new OptimizationResult(optimized, rewrites);
     }

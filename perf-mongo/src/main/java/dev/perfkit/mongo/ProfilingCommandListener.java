@@ -4,6 +4,7 @@ import com.mongodb.event.CommandFailedEvent;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
 import com.mongodb.event.CommandSucceededEvent;
+import dev.perfkit.internal.WarnThenDebug;
 import dev.perfkit.profile.QueryProfiler;
 import java.time.Duration;
 import java.util.Map;
@@ -39,6 +40,7 @@ final class ProfilingCommandListener implements CommandListener {
 
     private record Started(String collection, BsonDocument filter, BsonDocument sort, long startNanos) {}
 
+    private final WarnThenDebug failures = new WarnThenDebug(log);
     private final Supplier<QueryProfiler> profiler;
     private final ConcurrentHashMap<Integer, Started> inFlight = new ConcurrentHashMap<>();
 
@@ -74,8 +76,8 @@ final class ProfilingCommandListener implements CommandListener {
                             filterOf(name, command).clone(),
                             sortOf(name, command).clone(),
                             System.nanoTime()));
-        } catch (RuntimeException e) {
-            log.debug("Could not read a started {} command; not profiling it", event.getCommandName(), e);
+        } catch (RuntimeException | StackOverflowError | LinkageError e) {
+            failures.log("Could not read a started " + event.getCommandName() + " command; not profiling it", e);
         }
     }
 
@@ -88,8 +90,8 @@ final class ProfilingCommandListener implements CommandListener {
         try {
             long count = resultCount(event.getCommandName(), event.getResponse());
             record(event.getCommandName(), started, event.getElapsedTime(TimeUnit.NANOSECONDS), true, count);
-        } catch (RuntimeException e) {
-            log.debug("Could not profile a {} command", event.getCommandName(), e);
+        } catch (RuntimeException | StackOverflowError | LinkageError e) {
+            failures.log("Could not profile a " + event.getCommandName() + " command", e);
         }
     }
 
@@ -101,8 +103,8 @@ final class ProfilingCommandListener implements CommandListener {
         }
         try {
             record(event.getCommandName(), started, event.getElapsedTime(TimeUnit.NANOSECONDS), false, -1);
-        } catch (RuntimeException e) {
-            log.debug("Could not profile a failed {} command", event.getCommandName(), e);
+        } catch (RuntimeException | StackOverflowError | LinkageError e) {
+            failures.log("Could not profile a failed " + event.getCommandName() + " command", e);
         }
     }
 

@@ -195,4 +195,17 @@ class CachedCollectionTest {
 
         assertThat(raw.countDocuments(eq("_id", 1))).isZero();
     }
+
+    @Test
+    void find_tenThousandDeepFilter_isRefusedClearly() {
+        Document query = new Document("x", 1);
+        for (int i = 0; i < 10_000; i++) {
+            query = new Document("$and", List.of(query, new Document("y", i)));
+        }
+        Document deep = query;
+        assertThatThrownBy(() -> accounts.find(deep))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("deeper than 100");
+        assertThatThrownBy(() -> accounts.countDocuments(deep)).isInstanceOf(IllegalArgumentException.class);
+    }
 }

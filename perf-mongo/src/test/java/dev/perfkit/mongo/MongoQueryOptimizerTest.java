@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
@@ -123,5 +124,31 @@ class MongoQueryOptimizerTest {
                 .isInstanceOf(Document.class)
                 .extracting(d -> List.copyOf(((Document) d).keySet()))
                 .isEqualTo(List.of("y", "x"));
+    }
+
+    @Test
+    void tenThousandDeepAndOr_isRefusedClearly() {
+        for (String operator : List.of("$and", "$or")) {
+            Document query = new Document("x", 1);
+            for (int i = 0; i < 10_000; i++) {
+                query = new Document(operator, List.of(query, new Document("y", i)));
+            }
+            Document deep = query;
+            assertThatThrownBy(() -> MongoQueryOptimizer.optimizeQuery(deep))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("deeper than 100");
+            assertThatThrownBy(() -> MongoQueryOptimizer.analyze(deep)).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Test
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void nonStringKey_isRefusedNamingIt() {
+        Map raw = new java.util.LinkedHashMap();
+        raw.put(7, 1);
+        Document query = new Document("a", raw);
+        assertThatThrownBy(() -> MongoQueryOptimizer.optimizeQuery(query))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not a String: 7");
     }
 }
