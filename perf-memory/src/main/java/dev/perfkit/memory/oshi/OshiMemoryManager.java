@@ -3,6 +3,7 @@ package dev.perfkit.memory.oshi;
 import static java.util.Objects.requireNonNull;
 
 import dev.perfkit.PerfConfig;
+import dev.perfkit.internal.MeterOwnership;
 import dev.perfkit.internal.Meters;
 import dev.perfkit.memory.CollectionResult;
 import dev.perfkit.memory.LeakReport;
@@ -114,6 +115,7 @@ public final class OshiMemoryManager implements MemoryManager {
 
     private final MeterRegistry meterRegistry;
     private final List<Meter> meters = new ArrayList<>();
+    private String meterName;
     private final ScheduledExecutorService sampler;
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -141,18 +143,32 @@ public final class OshiMemoryManager implements MemoryManager {
         this.sampleSource = builder.sampleSource != null ? builder.sampleSource : this::readSample;
 
         this.meterRegistry = config.meterRegistry();
+        this.sampler = builder.backgroundSampling
+                ? Executors.newSingleThreadScheduledExecutor(runnable -> {
+                    Thread thread = new Thread(runnable, "perfkit-memory");
+                    thread.setDaemon(true);
+                    return thread;
+                })
+                : null;
+    }
+
+    /** Registers meters and starts the sampler once the object exists (nothing escapes the constructor). */
+    private OshiMemoryManager start() {
+        meterName = MeterOwnership.claim(meterRegistry, "memory", "memory");
         registerMeters();
-        if (builder.backgroundSampling) {
-            sampler = Executors.newSingleThreadScheduledExecutor(runnable -> {
-                Thread thread = new Thread(runnable, "perfkit-memory");
-                thread.setDaemon(true);
-                return thread;
-            });
+        if (sampler != null) {
             long interval = config.memorySampleInterval().toMillis();
             sampler.scheduleWithFixedDelay(this::sampleQuietly, 0, interval, TimeUnit.MILLISECONDS);
-        } else {
-            sampler = null;
         }
+        return this;
+    }
+
+    /**
+     * Returns the {@code name} tag of this manager's meters: {@code memory}, or {@code memory-2},
+     * ... when another live manager publishes to the same registry.
+     */
+    public String meterTag() {
+        return meterName;
     }
 
     /**
@@ -478,9 +494,8 @@ public final class OshiMemoryManager implements MemoryManager {
                         report.duration().toMillis(),
                         String.format(java.util.Locale.ROOT, "%+.1f", report.rssDeltaMb()));
             }
-            if (pressureRelief && getMemoryUsage() > memoryLimitMb) {
-                optimizeMemoryUsage(memoryLimitMb);
-            }
+            // The same episode guard as the sampler: relief once per crossing, not once per call.
+            checkLimit(getMemoryUsage());
         } catch (RuntimeException e) {
             log.warn("Measuring memory-intensive '{}' failed; its result is unaffected", report.name(), e);
         }
@@ -552,19 +567,23 @@ public final class OshiMemoryManager implements MemoryManager {
             meters.add(Gauge.builder("perfkit.memory.rss", this, m -> m.getMemoryUsage() * MB)
                     .baseUnit("bytes")
                     .description("Resident memory of the process")
+                    .tag("name", meterName)
                     .register(meterRegistry));
             meters.add(Gauge.builder("perfkit.memory.tracked.objects", leaks, LeakTracker::trackedCount)
                     .description("Objects tracked for leaks that are still alive")
+                    .tag("name", meterName)
                     .register(meterRegistry));
             meters.add(Gauge.builder("perfkit.memory.leak.suspects", leaks, tracker -> tracker.report()
                             .suspects()
                             .size())
                     .description("Names with tracked objects alive past their expected lifetime")
+                    .tag("name", meterName)
                     .register(meterRegistry));
             meters.add(Gauge.builder(
                             "perfkit.memory.growth.rate", this, m -> m.trend().growthMbPerMinute())
                     .baseUnit("megabytes.per.minute")
                     .description("Least-squares growth of RSS over the recent samples")
+                    .tag("name", meterName)
                     .register(meterRegistry));
         } catch (RuntimeException e) {
             log.warn("Could not register perfkit.memory meters; memory management works without them", e);
@@ -581,6 +600,7 @@ public final class OshiMemoryManager implements MemoryManager {
             sampler.shutdownNow();
         }
         Meters.removeQuietly(meterRegistry, meters);
+        MeterOwnership.release(meterRegistry, "memory", meterName);
     }
 
     @Override
@@ -649,7 +669,7 @@ public final class OshiMemoryManager implements MemoryManager {
          * @return a running manager
          */
         public OshiMemoryManager build() {
-            return new OshiMemoryManager(this);
+            return new OshiMemoryManager(this).start();
         }
     }
 }

@@ -284,4 +284,62 @@ class OshiMemoryManagerTest extends MemoryManagerContract {
             Perf.reset();
         }
     }
+
+    @Test
+    void memoryIntensive_aboveTheLimit_reliefOncePerEpisode_notOncePerCall() {
+        List<MemoryPressureLevel> asked = new CopyOnWriteArrayList<>();
+        registry.register(level -> {
+            asked.add(level);
+            return "halved";
+        });
+        try (OshiMemoryManager manager = OshiMemoryManager.builder()
+                .config(config().memoryLimitMb(1).build()) // any real process is above 1 MB
+                .pressureRegistry(registry)
+                .backgroundSampling(false)
+                .build()) {
+            for (int i = 0; i < 5; i++) {
+                assertThat(manager.memoryIntensive("work", () -> 42)).isEqualTo(42);
+            }
+
+            assertThat(asked).containsExactly(MemoryPressureLevel.MODERATE);
+            assertThat(manager.pressureEpisodes()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void twoManagersOnOneRegistry_ownTheirMeters() {
+        SimpleMeterRegistry shared = new SimpleMeterRegistry();
+        OshiMemoryManager first = OshiMemoryManager.builder()
+                .config(PerfConfig.builder().meterRegistry(shared).build())
+                .pressureRegistry(registry)
+                .backgroundSampling(false)
+                .build();
+        OshiMemoryManager second = OshiMemoryManager.builder()
+                .config(PerfConfig.builder().meterRegistry(shared).build())
+                .pressureRegistry(registry)
+                .backgroundSampling(false)
+                .build();
+        Object held = new Object();
+        second.trackObject(held, "session");
+
+        assertThat(first.meterTag()).isNotEqualTo(second.meterTag());
+        assertThat(shared.get("perfkit.memory.tracked.objects")
+                        .tag("name", first.meterTag())
+                        .gauge()
+                        .value())
+                .isZero();
+        assertThat(shared.get("perfkit.memory.tracked.objects")
+                        .tag("name", second.meterTag())
+                        .gauge()
+                        .value())
+                .isEqualTo(1);
+        first.close();
+        assertThat(shared.find("perfkit.memory.rss")
+                        .tag("name", second.meterTag())
+                        .gauge())
+                .isNotNull();
+        second.close();
+        assertThat(shared.getMeters()).isEmpty();
+        assertThat(held).isNotNull();
+    }
 }
