@@ -62,7 +62,12 @@ final class CheckCommand implements Callable<Integer> {
                         ? "All " + results.size() + " checks passed."
                         : failed + " of " + results.size() + " checks failed.");
         out.flush();
-        return failed == 0 ? 0 : PerfkitCli.FAILED;
+        if (failed == 0) {
+            return 0;
+        }
+        // An invalid configuration is a usage error, as for perf-test and simulate.
+        boolean badConfiguration = results.stream().anyMatch(r -> r.name().equals("Configuration") && !r.passed());
+        return badConfiguration ? PerfkitCli.BAD_USAGE : PerfkitCli.FAILED;
     }
 
     List<Result> run() {

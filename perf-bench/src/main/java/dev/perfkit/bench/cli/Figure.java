@@ -11,26 +11,50 @@ import org.bson.Document;
  * @param value the value
  * @param unit its unit: {@code ns/op}, {@code ops/s}, {@code x} (a ratio), {@code %}, {@code MB}, ...
  * @param higherIsBetter whether a larger value is an improvement
+ * @param noise the run-to-run spread of the value, in its unit; NaN for a single reading whose
+ *     spread was not measured
  */
-public record Figure(String id, String group, String name, double value, String unit, boolean higherIsBetter) {
+public record Figure(
+        String id, String group, String name, double value, String unit, boolean higherIsBetter, double noise) {
+
+    /** A single reading, without a measured spread. */
+    Figure(String id, String group, String name, double value, String unit, boolean higherIsBetter) {
+        this(id, group, name, value, unit, higherIsBetter, Double.NaN);
+    }
+
+    /** Whether the value's spread was measured (timed rounds), so a comparison can judge it. */
+    boolean hasNoise() {
+        return !Double.isNaN(noise);
+    }
 
     Document toDocument() {
-        return new Document("id", id)
+        Document document = new Document("id", id)
                 .append("group", group)
                 .append("name", name)
                 .append("value", value)
                 .append("unit", unit)
                 .append("higherIsBetter", higherIsBetter);
+        if (hasNoise()) {
+            document.append("noise", noise);
+        }
+        return document;
     }
 
     static Figure fromDocument(Document document) {
+        Object value = document.get("value");
+        if (document.getString("id") == null || !(value instanceof Number)) {
+            throw new IllegalArgumentException(
+                    "a figure needs a string \"id\" and a numeric \"value\": " + document.toJson());
+        }
+        Object noise = document.get("noise");
         return new Figure(
                 document.getString("id"),
                 document.getString("group"),
                 document.getString("name"),
-                ((Number) document.get("value")).doubleValue(),
+                ((Number) value).doubleValue(),
                 document.getString("unit"),
-                document.getBoolean("higherIsBetter", false));
+                document.getBoolean("higherIsBetter", false),
+                noise instanceof Number number ? number.doubleValue() : Double.NaN);
     }
 
     /** The value formatted for tables: three significant digits, thousands separated. */

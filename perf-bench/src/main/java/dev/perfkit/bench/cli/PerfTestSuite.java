@@ -45,6 +45,8 @@ final class PerfTestSuite {
     /** A step of the suite, for progress display. */
     record Step(String name, Runnable body) {}
 
+    private static final long HIGHEST_NANOS = TimeUnit.HOURS.toNanos(1);
+
     private final boolean quick;
     private final String mongoUri;
     private final long budgetNanos;
@@ -54,10 +56,46 @@ final class PerfTestSuite {
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final PerfConfig config = PerfConfig.builder().meterRegistry(meters).build();
 
+    /** Every figure id the suite reports, in order: what budgets are checked against before a run. */
+    static final List<String> FIGURE_IDS = List.of(
+            "cache.hit.perfkit",
+            "cache.hit.caffeine",
+            "cache.hit.lru",
+            "cache.hit.vs_caffeine",
+            "cache.miss.perfkit",
+            "cache.hit.2threads.perfkit",
+            "cache.hit.2threads.lru",
+            "cache.hit.2threads.vs_lru",
+            "cache.stampede.loads",
+            "cache.stampede.naive_loads",
+            "profiler.recordQuery",
+            "batch.throughput",
+            "memory.getMemoryUsage.cached",
+            "memory.trackObject",
+            "memory.snapshot",
+            "memory.rss",
+            "optimizer.optimizeQuery",
+            "mongo.writes.one_by_one",
+            "mongo.writes.batched",
+            "mongo.writes.ratio",
+            "mongo.find.uncached",
+            "mongo.find.cached",
+            "mongo.find.ratio",
+            "mongo.findOne.plain",
+            "mongo.findOne.instrumented",
+            "mongo.instrumentation.overhead.end_to_end",
+            "mongo.instrumentation.listener_cost",
+            "mongo.instrumentation.overhead");
+
     PerfTestSuite(boolean quick, String mongoUri) {
+        this(quick, mongoUri, TimeUnit.MILLISECONDS.toNanos(quick ? 1_500 : 8_000));
+    }
+
+    /** A suite with another time budget per figure (tests run it with a tiny one). */
+    PerfTestSuite(boolean quick, String mongoUri, long budgetNanos) {
         this.quick = quick;
         this.mongoUri = mongoUri;
-        this.budgetNanos = TimeUnit.MILLISECONDS.toNanos(quick ? 1_500 : 8_000);
+        this.budgetNanos = budgetNanos;
     }
 
     /**
@@ -131,8 +169,15 @@ final class PerfTestSuite {
         return steps;
     }
 
+    /** A single reading, whose spread is not measured. */
     private void add(String id, String group, String name, double value, String unit, boolean higherIsBetter) {
         figures.add(new Figure(id, group, name, value, unit, higherIsBetter));
+    }
+
+    /** A timed figure with its round-to-round spread. */
+    private void add(
+            String id, String group, String name, Timing.Measurement value, String unit, boolean higherIsBetter) {
+        figures.add(new Figure(id, group, name, value.value(), unit, higherIsBetter, value.noise()));
     }
 
     // ---- cache
@@ -160,16 +205,22 @@ final class PerfTestSuite {
                 i -> perfkit.get(keys[(int) (i % keys.length)]),
                 i -> caffeine.get(keys[(int) (i % keys.length)]),
                 budgetNanos);
-        double[] vsCaffeine = Timing.compare(
+        Timing.Measurement[] vsCaffeine = Timing.compare(
                 i -> perfkit.get(keys[(int) (i % keys.length)]),
                 i -> caffeine.get(keys[(int) (i % keys.length)]),
                 budgetNanos);
-        double lruHit = Timing.nanosPerOp(i -> lru.get(keys[(int) (i % keys.length)]), budgetNanos / 2);
-        double miss = Timing.nanosPerOp(i -> perfkit.get("absent:" + (i & 1023)), budgetNanos / 2);
+        Timing.Measurement lruHit = Timing.measure(i -> lru.get(keys[(int) (i % keys.length)]), budgetNanos / 2);
+        Timing.Measurement miss = Timing.measure(i -> perfkit.get("absent:" + (i & 1023)), budgetNanos / 2);
         add("cache.hit.perfkit", "cache", "get, hit (CaffeineQueryCache)", vsCaffeine[0], "ns/op", false);
         add("cache.hit.caffeine", "cache", "get, hit (raw Caffeine)", vsCaffeine[1], "ns/op", false);
         add("cache.hit.lru", "cache", "get, hit (synchronized LRU)", lruHit, "ns/op", false);
-        add("cache.hit.vs_caffeine", "cache", "hit time / raw Caffeine's", vsCaffeine[0] / vsCaffeine[1], "x", false);
+        add(
+                "cache.hit.vs_caffeine",
+                "cache",
+                "hit time / raw Caffeine's",
+                vsCaffeine[0].over(vsCaffeine[1]),
+                "x",
+                false);
         add("cache.miss.perfkit", "cache", "get, miss (CaffeineQueryCache)", miss, "ns/op", false);
     }
 
@@ -181,17 +232,25 @@ final class PerfTestSuite {
             perfkit.set(key, key);
             lru.set(key, key);
         }
-        double ours = throughput(perfkit, keys, 2);
-        double theirs = throughput(lru, keys, 2);
+        // Alternate short windows of each, so drifting load hits both, and keep every window's rate.
+        List<Double> oursRates = new ArrayList<>();
+        List<Double> theirsRates = new ArrayList<>();
+        for (int window = 0; window < 5; window++) {
+            oursRates.add(throughput(perfkit, keys, 2, budgetNanos / 10));
+            theirsRates.add(throughput(lru, keys, 2, budgetNanos / 10));
+        }
+        Timing.Measurement ours = Timing.summarize(oursRates);
+        Timing.Measurement theirs = Timing.summarize(theirsRates);
         add("cache.hit.2threads.perfkit", "cache", "hits/s, 2 threads (CaffeineQueryCache)", ours, "ops/s", true);
         add("cache.hit.2threads.lru", "cache", "hits/s, 2 threads (synchronized LRU)", theirs, "ops/s", true);
-        add("cache.hit.2threads.vs_lru", "cache", "hit throughput / synchronized LRU's", ours / theirs, "x", true);
-        beforeAfter.add(new Report.BeforeAfter("cache hits per second, 2 threads", theirs, ours, "ops/s"));
+        add("cache.hit.2threads.vs_lru", "cache", "hit throughput / synchronized LRU's", ours.over(theirs), "x", true);
+        beforeAfter.add(
+                new Report.BeforeAfter("cache hits per second, 2 threads", theirs.value(), ours.value(), "ops/s"));
     }
 
-    private double throughput(QueryCacheBenchmark.Adapter cache, String[] keys, int threads) {
+    private static double throughput(
+            QueryCacheBenchmark.Adapter cache, String[] keys, int threads, long durationNanos) {
         AtomicLong operations = new AtomicLong();
-        long durationNanos = budgetNanos / 2;
         CountDownLatch done = new CountDownLatch(threads);
         for (int t = 0; t < threads; t++) {
             int offset = t * 7919;
@@ -300,7 +359,7 @@ final class PerfTestSuite {
                     .append("balance", new Document("$gte", i * 10));
         }
         Duration duration = Duration.ofMillis(3);
-        double record = Timing.nanosPerOp(
+        Timing.Measurement record = Timing.measure(
                 i -> profiler.recordQuery("accounts", "find", queries[(int) (i & 1023)], duration, true, 1),
                 budgetNanos);
         profiler.close();
@@ -314,9 +373,9 @@ final class PerfTestSuite {
                 .maxPending(100_000)
                 .maxDelay(Duration.ofMillis(5))
                 .build()) {
-            double perItem = Timing.nanosPerOp(processor::add, budgetNanos);
+            Timing.Measurement perItem = Timing.measure(processor::add, budgetNanos);
             processor.flush().join();
-            add("batch.throughput", "batch", "add throughput, no-op handler", 1e9 / perItem, "items/s", true);
+            add("batch.throughput", "batch", "add throughput, no-op handler", perItem.perSecond(1), "items/s", true);
         }
     }
 
@@ -329,19 +388,19 @@ final class PerfTestSuite {
                 .pressureRegistry(MemoryPressureRegistry.create())
                 .backgroundSampling(false)
                 .build();
-        double cached = Timing.nanosPerOp(i -> manager.getMemoryUsage(), budgetNanos / 3);
-        double track = Timing.nanosPerOp(i -> tracker.trackObject(new Object(), "session"), budgetNanos / 3);
-        double snapshot = Timing.nanosPerOp(i -> manager.snapshot(), budgetNanos / 3);
+        Timing.Measurement cached = Timing.measure(i -> manager.getMemoryUsage(), budgetNanos / 3);
+        Timing.Measurement track = Timing.measure(i -> tracker.trackObject(new Object(), "session"), budgetNanos / 3);
+        Timing.Measurement snapshot = Timing.measure(i -> manager.snapshot(), budgetNanos / 3);
         tracker.close();
         add("memory.getMemoryUsage.cached", "memory", "getMemoryUsage(), cached reading", cached, "ns/op", false);
         add("memory.trackObject", "memory", "trackObject", track, "ns/op", false);
-        add("memory.snapshot", "memory", "snapshot() (fresh OSHI reading)", snapshot / 1_000, "us/op", false);
+        add("memory.snapshot", "memory", "snapshot() (fresh OSHI reading)", snapshot.in(1_000), "us/op", false);
         add("memory.rss", "memory", "process RSS now", manager.snapshot().rssMb(), "MB", false);
     }
 
     private void optimizer() {
         MongoQueryOptimizerBenchmark benchmark = new MongoQueryOptimizerBenchmark();
-        double time = Timing.nanosPerOp(i -> benchmark.optimizeQuery(), budgetNanos);
+        Timing.Measurement time = Timing.measure(i -> benchmark.optimizeQuery(), budgetNanos);
         add("optimizer.optimizeQuery", "optimizer", "optimizeQuery, the seed's query", time, "ns/op", false);
     }
 
@@ -356,7 +415,7 @@ final class PerfTestSuite {
             int perRound = quick ? 200 : 1_000;
             try (MongoBatchWriter<Document> writer = MongoBatchWriter.create(
                     events, config, b -> b.batchSize(perRound).maxDelay(Duration.ofMillis(5)), (models, cause) -> {})) {
-                double[] times = Timing.compare(
+                Timing.Measurement[] times = Timing.compare(
                         i -> {
                             for (int k = 0; k < perRound; k++) {
                                 events.insertOne(new Document("_id", ids.incrementAndGet()));
@@ -369,12 +428,19 @@ final class PerfTestSuite {
                             writer.flush().join();
                         },
                         budgetNanos * 2);
-                double oneByOne = perRound / (times[0] / 1e9);
-                double batched = perRound / (times[1] / 1e9);
+                Timing.Measurement oneByOne = times[0].perSecond(perRound);
+                Timing.Measurement batched = times[1].perSecond(perRound);
                 add("mongo.writes.one_by_one", "mongo", "inserts/s, one insertOne each", oneByOne, "ops/s", true);
                 add("mongo.writes.batched", "mongo", "inserts/s, batch writer", batched, "ops/s", true);
-                add("mongo.writes.ratio", "mongo", "batched / one-by-one throughput", batched / oneByOne, "x", true);
-                beforeAfter.add(new Report.BeforeAfter("inserts per second", oneByOne, batched, "ops/s"));
+                add(
+                        "mongo.writes.ratio",
+                        "mongo",
+                        "batched / one-by-one throughput",
+                        batched.over(oneByOne),
+                        "x",
+                        true);
+                beforeAfter.add(
+                        new Report.BeforeAfter("inserts per second", oneByOne.value(), batched.value(), "ops/s"));
             }
             events.drop();
         }
@@ -393,20 +459,21 @@ final class PerfTestSuite {
             for (int i = 0; i < 1_000; i++) {
                 cached.find(eq("user_id", i));
             }
-            Histogram plain = new Histogram(3_600_000_000L, 2);
-            Histogram hit = new Histogram(3_600_000_000L, 2);
-            double[] times = Timing.compare(
+            Histogram plain = new Histogram(HIGHEST_NANOS, 2);
+            Histogram hit = new Histogram(HIGHEST_NANOS, 2);
+            Timing.Measurement[] times = Timing.compare(
                     i -> timed(plain, () -> users.find(eq("user_id", (int) (i % 1_000)))
                             .first()),
                     i -> timed(hit, () -> cached.find(eq("user_id", (int) (i % 1_000)))),
                     budgetNanos * 2);
             cache.close();
-            add("mongo.find.uncached", "mongo", "find by user_id, uncached", times[0] / 1_000, "us/op", false);
-            add("mongo.find.cached", "mongo", "find by user_id, cached (hit)", times[1] / 1_000, "us/op", false);
-            add("mongo.find.ratio", "mongo", "uncached / cached latency", times[0] / times[1], "x", true);
+            add("mongo.find.uncached", "mongo", "find by user_id, uncached", times[0].in(1_000), "us/op", false);
+            add("mongo.find.cached", "mongo", "find by user_id, cached (hit)", times[1].in(1_000), "us/op", false);
+            add("mongo.find.ratio", "mongo", "uncached / cached latency", times[0].over(times[1]), "x", true);
             percentiles.add(percentilesOf("find, uncached", plain));
             percentiles.add(percentilesOf("find, cached (hit)", hit));
-            beforeAfter.add(new Report.BeforeAfter("find latency (µs)", times[0] / 1_000, times[1] / 1_000, "µs"));
+            beforeAfter.add(new Report.BeforeAfter(
+                    "find latency (µs)", times[0].value() / 1_000, times[1].value() / 1_000, "µs"));
         }
     }
 
@@ -420,40 +487,40 @@ final class PerfTestSuite {
             MongoCollection<Document> observed = instrumentedClient
                     .getDatabase(plain.getNamespace().getDatabaseName())
                     .getCollection(plain.getNamespace().getCollectionName());
-            Histogram latencies = new Histogram(3_600_000_000L, 2);
-            double[] times = Timing.compare(
+            Histogram latencies = new Histogram(HIGHEST_NANOS, 2);
+            Timing.Measurement[] times = Timing.compare(
                     i -> plain.find(eq("user_id", (int) (i % 1_000))).first(),
                     i -> timed(latencies, () -> observed.find(eq("user_id", (int) (i % 1_000)))
                             .first()),
                     budgetNanos * 2);
-            add("mongo.findOne.plain", "mongo", "findOne, plain client", times[0] / 1_000, "us/op", false);
+            add("mongo.findOne.plain", "mongo", "findOne, plain client", times[0].in(1_000), "us/op", false);
             add(
                     "mongo.findOne.instrumented",
                     "mongo",
                     "findOne, instrumented client",
-                    times[1] / 1_000,
+                    times[1].in(1_000),
                     "us/op",
                     false);
             add(
                     "mongo.instrumentation.overhead.end_to_end",
                     "mongo",
                     "instrumentation overhead on findOne, end to end (noisy)",
-                    (times[1] - times[0]) / times[0] * 100,
+                    percentOver(times[1], times[0]),
                     "%",
                     false);
-            double listeners = listenerCost();
+            Timing.Measurement listeners = listenerCost();
             add(
                     "mongo.instrumentation.listener_cost",
                     "mongo",
                     "command listeners' cost per command",
-                    listeners / 1_000,
+                    listeners.in(1_000),
                     "us/op",
                     false);
             add(
                     "mongo.instrumentation.overhead",
                     "mongo",
                     "instrumentation overhead (listener cost / findOne)",
-                    listeners / times[0] * 100,
+                    listeners.over(times[0]).in(0.01),
                     "%",
                     false);
             percentiles.add(percentilesOf("findOne, instrumented", latencies));
@@ -463,10 +530,17 @@ final class PerfTestSuite {
     }
 
     /** What the listeners added by MongoPerf.instrument cost per command (CommandListenerBenchmark's work). */
-    private double listenerCost() {
+    private Timing.Measurement listenerCost() {
         CommandListenerBenchmark benchmark = new CommandListenerBenchmark();
         benchmark.setUp();
-        return Timing.nanosPerOp(i -> benchmark.findCommand(), budgetNanos / 2);
+        return Timing.measure(i -> benchmark.findCommand(), budgetNanos / 2);
+    }
+
+    /** How much slower {@code slower} is than {@code base}, in percent, with the spread of the difference. */
+    private static Timing.Measurement percentOver(Timing.Measurement slower, Timing.Measurement base) {
+        double percent = (slower.value() - base.value()) / base.value() * 100;
+        double noise = slower.over(base).noise() * 100;
+        return new Timing.Measurement(percent, noise);
     }
 
     private static MongoCollection<Document> seededUsers(MongoClient client, String name) {
@@ -481,17 +555,18 @@ final class PerfTestSuite {
         return users;
     }
 
+    /** Records in nanoseconds, so that a cached hit well under a microsecond is not a zero. */
     private static void timed(Histogram histogram, Runnable call) {
         long start = System.nanoTime();
         call.run();
-        histogram.recordValue(Math.min(3_600_000_000L, (System.nanoTime() - start) / 1_000));
+        histogram.recordValue(Math.min(HIGHEST_NANOS, System.nanoTime() - start));
     }
 
     private static Report.Percentiles percentilesOf(String label, Histogram histogram) {
         return new Report.Percentiles(
                 label,
-                histogram.getValueAtPercentile(50),
-                histogram.getValueAtPercentile(95),
-                histogram.getValueAtPercentile(99));
+                histogram.getValueAtPercentile(50) / 1_000.0,
+                histogram.getValueAtPercentile(95) / 1_000.0,
+                histogram.getValueAtPercentile(99) / 1_000.0);
     }
 }

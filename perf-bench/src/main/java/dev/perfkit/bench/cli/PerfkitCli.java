@@ -13,8 +13,8 @@ import picocli.CommandLine.Command;
  * java -jar perf-bench/target/perfkit.jar jmh QueryCacheBenchmark -prof gc
  * </pre>
  *
- * <p>Exit codes: 0 success; 1 a check failed or the command could not run; 2 bad usage; 3 a
- * performance budget was broken.
+ * <p>Exit codes: 0 success; 1 a check failed or the command could not run; 2 bad usage or an invalid
+ * configuration (checked before anything is measured); 3 a performance budget was broken.
  */
 @Command(
         name = "perfkit",
@@ -32,12 +32,15 @@ import picocli.CommandLine.Command;
         exitCodeList = {
             "0:success",
             "1:a check failed, or the command could not run",
-            "2:bad usage",
+            "2:bad usage or invalid configuration",
             "3:a performance budget was broken"
         })
 public final class PerfkitCli implements Runnable {
     /** Exit code when a check failed or a command could not run. */
     static final int FAILED = 1;
+
+    /** Exit code of bad usage or an invalid configuration (picocli's own for usage errors). */
+    static final int BAD_USAGE = 2;
 
     /** Exit code when a figure broke its budget. */
     static final int BUDGET_BROKEN = 3;
@@ -55,14 +58,20 @@ public final class PerfkitCli implements Runnable {
         System.exit(execute(args));
     }
 
-    /** Runs the tool and returns its exit code, for tests. */
+    /** Runs the tool and returns its exit code. */
     static int execute(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The configured command line: a command that fails prints one line, never a stack trace. */
+    static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new PerfkitCli());
         commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {
             cmd.getErr().println("perfkit " + cmd.getCommandName() + " failed: " + exception.getMessage());
+            cmd.getErr().flush();
             return FAILED;
         });
-        return commandLine.execute(args);
+        return commandLine;
     }
 
     @Override

@@ -1,22 +1,21 @@
 package dev.perfkit.bench.cli;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bson.Document;
 import org.bson.json.JsonWriterSettings;
+import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
-import org.knowm.xchart.VectorGraphicsEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.internal.chartpart.Chart;
@@ -25,7 +24,9 @@ import org.knowm.xchart.style.Styler;
 /**
  * The result of a {@code perf-test} run: every figure with its unit, latency percentiles, paired
  * before/after figures and memory over the run; written as JSON, Markdown and self-contained HTML
- * with inline SVG charts.
+ * with inline PNG charts. (XChart draws text as outlines, so its SVG of five charts weighs ~700 KB;
+ * the PNGs keep a report under 300 KB.) Latencies use logarithmic axes so that a cached hit of a few
+ * microseconds stays visible beside a database round trip; axes never use scientific notation.
  */
 public final class Report {
     /** A labelled latency distribution, in microseconds. */
@@ -36,6 +37,12 @@ public final class Report {
 
     /** One memory sample: seconds since the start and RSS in MB. */
     public record MemoryPoint(double seconds, double rssMb) {}
+
+    /** Axis labels as plain numbers with thousands separators, never 1.0E3. */
+    private static final String PLAIN_NUMBERS = "#,##0.###";
+
+    /** The smallest value a logarithmic chart shows. */
+    private static final double LOG_RESOLUTION = 0.001;
 
     private final Instant started;
     private final String suite;
@@ -169,7 +176,7 @@ public final class Report {
 
     // ---- HTML with inline SVG
 
-    /** Renders a self-contained HTML page: the table and three SVG charts, no external assets. */
+    /** Renders a self-contained HTML page: the table and the charts as inline PNGs, no external assets. */
     public String toHtml() throws IOException {
         StringBuilder html = new StringBuilder("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                         + "<title>perfkit performance report</title><style>"
@@ -201,16 +208,16 @@ public final class Report {
         }
         html.append("</table>\n");
         if (!percentiles.isEmpty()) {
-            html.append("<h2>Latency percentiles</h2>\n").append(svg(percentileChart()));
+            html.append("<h2>Latency percentiles</h2>\n").append(image(percentileChart(), "latency percentiles"));
         }
         if (!beforeAfter.isEmpty()) {
             html.append("<h2>Before and after</h2>\n");
             for (BeforeAfter pair : beforeAfter) {
-                html.append(svg(beforeAfterChart(pair)));
+                html.append(image(beforeAfterChart(pair), pair.label()));
             }
         }
         if (memory.size() >= 2) {
-            html.append("<h2>Memory over the run</h2>\n").append(svg(memoryChart()));
+            html.append("<h2>Memory over the run</h2>\n").append(image(memoryChart(), "resident memory"));
         }
         return html.append("</body></html>\n").toString();
     }
@@ -221,12 +228,20 @@ public final class Report {
                 .height(400)
                 .title("Latency percentiles")
                 .xAxisTitle("percentile")
-                .yAxisTitle("µs")
+                .yAxisTitle("µs (log scale)")
                 .build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setYAxisDecimalPattern(PLAIN_NUMBERS);
+        double smallest = Double.MAX_VALUE;
         for (Percentiles p : percentiles) {
-            chart.addSeries(p.label(), List.of("p50", "p95", "p99"), List.of(p.p50(), p.p95(), p.p99()));
+            chart.addSeries(
+                    p.label(),
+                    List.of("p50", "p95", "p99"),
+                    List.of(positive(p.p50()), positive(p.p95()), positive(p.p99())));
+            smallest = Math.min(smallest, positive(p.p50()));
         }
+        chart.getStyler().setYAxisMin(logFloor(smallest));
         return chart;
     }
 
@@ -235,12 +250,27 @@ public final class Report {
                 .width(500)
                 .height(300)
                 .title(pair.label())
-                .yAxisTitle(pair.unit())
+                .yAxisTitle(pair.unit() + " (log scale)")
                 .build();
         chart.getStyler().setLegendVisible(false);
+        chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setYAxisDecimalPattern(PLAIN_NUMBERS);
         chart.addSeries(
-                pair.label(), List.of("before (baseline)", "after (perfkit)"), List.of(pair.before(), pair.after()));
+                pair.label(),
+                List.of("before (baseline)", "after (perfkit)"),
+                List.of(positive(pair.before()), positive(pair.after())));
+        chart.getStyler().setYAxisMin(logFloor(Math.min(positive(pair.before()), positive(pair.after()))));
         return chart;
+    }
+
+    /** Log axes cannot show zero: a value below the resolution is drawn at it. */
+    private static double positive(double value) {
+        return Math.max(value, LOG_RESOLUTION);
+    }
+
+    /** The power of ten at or below a value: where a log axis (and its bars) start. */
+    private static double logFloor(double value) {
+        return Math.pow(10, Math.floor(Math.log10(positive(value))));
     }
 
     private XYChart memoryChart() {
@@ -252,6 +282,8 @@ public final class Report {
                 .yAxisTitle("MB")
                 .build();
         chart.getStyler().setLegendVisible(false);
+        chart.getStyler().setYAxisDecimalPattern(PLAIN_NUMBERS);
+        chart.getStyler().setXAxisDecimalPattern(PLAIN_NUMBERS);
         chart.addSeries(
                 "RSS",
                 memory.stream().mapToDouble(MemoryPoint::seconds).toArray(),
@@ -259,12 +291,12 @@ public final class Report {
         return chart;
     }
 
-    private static String svg(Chart<?, ?> chart) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        VectorGraphicsEncoder.saveVectorGraphic(chart, out, VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
-        String svg = out.toString(StandardCharsets.UTF_8);
-        int start = svg.indexOf("<svg");
-        return (start >= 0 ? svg.substring(start) : svg) + "\n";
+    private static String image(Chart<?, ?> chart, String description) throws IOException {
+        byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+        return "<img alt=\"" + escape(description) + "\" width=\"" + chart.getWidth() + "\" height=\""
+                + chart.getHeight() + "\" src=\"data:image/png;base64,"
+                + Base64.getEncoder().encodeToString(png)
+                + "\">\n";
     }
 
     private static String escape(String text) {

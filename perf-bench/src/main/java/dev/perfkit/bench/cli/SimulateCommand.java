@@ -46,6 +46,16 @@ final class SimulateCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(
                     spec.commandLine(), "--seconds must be positive: " + seconds);
         }
+        if (users <= 0) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--users must be positive: " + users);
+        }
+        Preflight.config(spec);
+        String unreachable = Preflight.unreachableMongo(mongo.uri);
+        if (unreachable != null) {
+            spec.commandLine().getErr().println("perfkit simulate: " + unreachable);
+            spec.commandLine().getErr().flush();
+            return PerfkitCli.FAILED;
+        }
         PrintWriter out = spec.commandLine().getOut();
         out.printf(
                 "Simulating %d users for %d s with seed %d, %d threads...%n",

@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class PerfkitCliTest {
@@ -16,7 +19,7 @@ class PerfkitCliTest {
     private record Run(int exit, String out, String err) {}
 
     private static Run run(String... args) {
-        CommandLine commandLine = new CommandLine(new PerfkitCli());
+        CommandLine commandLine = PerfkitCli.commandLine();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         commandLine.setOut(new java.io.PrintWriter(out, true, StandardCharsets.UTF_8));
@@ -107,5 +110,98 @@ class PerfkitCliTest {
                 .contains("toolkit off", "toolkit on", "commands/s", "database round trips")
                 .contains("Balances: identical in both runs (12 accounts")
                 .contains("What the profiler found in the toolkit-off run");
+    }
+
+    /** A run that was refused before measuring prints no table and no progress. */
+    private static void assertRefusedBeforeMeasuring(Run run, int exit, String... messages) {
+        assertThat(run.exit()).as(run.err()).isEqualTo(exit);
+        assertThat(run.err()).contains(messages).doesNotContain("[1/").doesNotContain("Exception\n\tat");
+        assertThat(run.out()).doesNotContain("figure");
+    }
+
+    @Test
+    void perfTest_badInputs_areRefusedBeforeMeasuring(@TempDir Path dir) throws Exception {
+        assertRefusedBeforeMeasuring(
+                run("perf-test", "--quick", "--threshold", "0"), 2, "--threshold must be a positive");
+        assertRefusedBeforeMeasuring(run("perf-test", "--quick", "--threshold", "-5"), 2, "--threshold");
+
+        Path typo = Files.writeString(dir.resolve("typo.json"), "{\"mongo.find.ratio\": {\"maxx\": 5}}");
+        assertRefusedBeforeMeasuring(
+                run("perf-test", "--quick", "--budget", typo.toString()), 2, "unknown key 'maxx'", "typo.json");
+        Path unknown = Files.writeString(dir.resolve("unknown.json"), "{\"mongo.find.ratoi\": {\"min\": 5}}");
+        assertRefusedBeforeMeasuring(
+                run("perf-test", "--quick", "--budget", unknown.toString()), 2, "unknown figure: 'mongo.find.ratoi'");
+        Path broken = Files.writeString(dir.resolve("broken.json"), "{\"mongo.find.ratio\": ");
+        assertRefusedBeforeMeasuring(run("perf-test", "--quick", "--budget", broken.toString()), 2, "not valid JSON");
+        assertRefusedBeforeMeasuring(
+                run(
+                        "perf-test",
+                        "--quick",
+                        "--budget",
+                        dir.resolve("missing.json").toString()),
+                2,
+                "cannot read");
+        Path notReport = Files.writeString(dir.resolve("previous.json"), "{\"a\": 1}");
+        assertRefusedBeforeMeasuring(
+                run("perf-test", "--quick", "--compare", notReport.toString()), 2, "not a perfkit JSON report");
+
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        assertRefusedBeforeMeasuring(
+                run(
+                        "perf-test",
+                        "--quick",
+                        "--save",
+                        "--out",
+                        file.resolve("reports").toString()),
+                2,
+                "cannot write reports there");
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void perfTestAndSimulate_unreachableMongo_failBeforeMeasuring() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        String uri = "mongodb://127.0.0.1:" + port + "/?connectTimeoutMS=300";
+        assertRefusedBeforeMeasuring(run("perf-test", "--quick", "--mongo-uri", uri), 1, "not reachable");
+        assertRefusedBeforeMeasuring(run("simulate", "--seconds", "1", "--mongo-uri", uri), 1, "not reachable");
+    }
+
+    @Test
+    void invalidPerformanceMode_exitsTwoWithTheMessage_inEveryCommand() {
+        String previous = System.getProperty("perfkit.performance.mode");
+        System.setProperty("perfkit.performance.mode", "turbo");
+        try {
+            assertRefusedBeforeMeasuring(run("perf-test", "--quick"), 2, "turbo", "low, medium, high");
+            assertRefusedBeforeMeasuring(run("simulate", "--seconds", "1"), 2, "turbo");
+            Run check = run("check");
+            assertThat(check.exit()).isEqualTo(2);
+            assertThat(check.out()).contains("turbo");
+        } finally {
+            if (previous == null) {
+                System.clearProperty("perfkit.performance.mode");
+            } else {
+                System.setProperty("perfkit.performance.mode", previous);
+            }
+        }
+    }
+
+    @Test
+    void jmh_usageErrors_exitTwoWithoutStackTraces(@TempDir Path dir) throws Exception {
+        Run badOption = run("jmh", "-f", "notanumber");
+        assertThat(badOption.exit()).isEqualTo(2);
+        assertThat(badOption.err()).contains("bad JMH options").doesNotContain("\tat ");
+
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        Run badResult = run(
+                "jmh", "QueryShapeBenchmark", "-rff", file.resolve("out.json").toString());
+        assertThat(badResult.exit()).isEqualTo(2);
+        assertThat(badResult.err()).contains("-rff").doesNotContain("\tat ");
+
+        Run noMatch = run("jmh", "NoSuchBenchmarkAnywhere");
+        assertThat(noMatch.exit()).isEqualTo(2);
+        assertThat(noMatch.err()).contains("no benchmark matches").doesNotContain("\tat ");
     }
 }
