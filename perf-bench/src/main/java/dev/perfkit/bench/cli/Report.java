@@ -41,6 +41,9 @@ public final class Report {
     /** Axis labels as plain numbers with thousands separators, never 1.0E3. */
     private static final String PLAIN_NUMBERS = "#,##0.###";
 
+    /** Pairs further apart than this factor are drawn on a logarithmic axis. */
+    private static final double LOG_SCALE_SPAN = 20;
+
     /** The smallest value a logarithmic chart shows. */
     private static final double LOG_RESOLUTION = 0.001;
 
@@ -222,7 +225,7 @@ public final class Report {
         return html.append("</body></html>\n").toString();
     }
 
-    private CategoryChart percentileChart() {
+    CategoryChart percentileChart() {
         CategoryChart chart = new CategoryChartBuilder()
                 .width(800)
                 .height(400)
@@ -230,7 +233,8 @@ public final class Report {
                 .xAxisTitle("percentile")
                 .yAxisTitle("µs (log scale)")
                 .build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setYAxisDecimalPattern(PLAIN_NUMBERS);
         double smallest = Double.MAX_VALUE;
@@ -245,21 +249,31 @@ public final class Report {
         return chart;
     }
 
-    private CategoryChart beforeAfterChart(BeforeAfter pair) {
+    /**
+     * A before/after pair; on a logarithmic axis when the two differ by more than {@value
+     * #LOG_SCALE_SPAN}x (a cached hit beside a database round trip), where a linear axis would
+     * shrink the smaller bar to nothing.
+     */
+    static CategoryChart beforeAfterChart(BeforeAfter pair) {
+        double low = Math.min(positive(pair.before()), positive(pair.after()));
+        double high = Math.max(positive(pair.before()), positive(pair.after()));
+        boolean logarithmic = high / low > LOG_SCALE_SPAN;
         CategoryChart chart = new CategoryChartBuilder()
                 .width(500)
                 .height(300)
                 .title(pair.label())
-                .yAxisTitle(pair.unit() + " (log scale)")
+                .yAxisTitle(pair.unit() + (logarithmic ? " (log scale)" : ""))
                 .build();
         chart.getStyler().setLegendVisible(false);
-        chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setYAxisDecimalPattern(PLAIN_NUMBERS);
         chart.addSeries(
                 pair.label(),
                 List.of("before (baseline)", "after (perfkit)"),
                 List.of(positive(pair.before()), positive(pair.after())));
-        chart.getStyler().setYAxisMin(logFloor(Math.min(positive(pair.before()), positive(pair.after()))));
+        if (logarithmic) {
+            chart.getStyler().setYAxisLogarithmic(true);
+            chart.getStyler().setYAxisMin(logFloor(low));
+        }
         return chart;
     }
 

@@ -174,4 +174,25 @@ class ReportTest {
     void readFigures_rejectsSomethingElse() {
         assertThatThrownBy(() -> Report.readFigures("{\"a\": 1}")).hasMessageContaining("not a perfkit report");
     }
+
+    @Test
+    void charts_latencyOnLogAxes_plainNumbers() {
+        Report report = report(120, 160);
+        assertThat(report.percentileChart().getStyler().isYAxisLogarithmic()).isTrue();
+        assertThat(report.percentileChart().getStyler().getYAxisDecimalPattern())
+                .isEqualTo("#,##0.###");
+        assertThat(Report.beforeAfterChart(new Report.BeforeAfter("find latency (µs)", 480, 3, "µs"))
+                        .getStyler()
+                        .isYAxisLogarithmic())
+                .as("a cached hit beside a round trip")
+                .isTrue();
+        assertThat(Report.beforeAfterChart(new Report.BeforeAfter("hits/s", 6e6, 9e6, "ops/s"))
+                        .getStyler()
+                        .isYAxisLogarithmic())
+                .isFalse();
+        assertThat(Report.beforeAfterChart(new Report.BeforeAfter("hits/s", 6e6, 9e6, "ops/s"))
+                        .getStyler()
+                        .getYAxisDecimalPattern())
+                .isEqualTo("#,##0.###");
+    }
 }
