@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Collections;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,16 +51,16 @@ public final class PerfConfig {
 
     private final PerformanceMode mode;
     private final String modeSource;
-    private final EnumMap<Setting, Object> values;
-    private final EnumMap<Setting, String> sources;
+    private final Map<Setting<?>, Object> values; // each value of its setting's type (see get)
+    private final Map<Setting<?>, String> sources;
     private final MeterRegistry meterRegistry;
 
     private PerfConfig(Builder builder) {
         this.mode = builder.mode;
         this.modeSource = builder.modeSource;
-        this.values = new EnumMap<>(Setting.class);
-        this.sources = new EnumMap<>(Setting.class);
-        for (Setting setting : Setting.values()) {
+        this.values = new LinkedHashMap<>();
+        this.sources = new LinkedHashMap<>();
+        for (Setting<?> setting : Setting.ALL) {
             Object explicit = builder.values.get(setting);
             values.put(setting, explicit != null ? explicit : setting.preset(mode));
             sources.put(setting, explicit != null ? builder.sources.get(setting) : "preset " + mode);
@@ -149,21 +148,29 @@ public final class PerfConfig {
         if (mode != null) {
             builder.mode(parseMode(mode.value, mode.name, mode.source), mode.source + " " + mode.name);
         }
-        for (Setting setting : Setting.values()) {
+        for (Setting<?> setting : Setting.ALL) {
             Lookup found = lookup(setting.propertyName(), setting.envName(), properties, environment, dotEnv);
-            if (found == null) {
-                continue;
+            if (found != null) {
+                parseInto(builder, setting, found);
             }
-            Object value;
-            try {
-                value = setting.parse(found.value);
-            } catch (IllegalArgumentException e) {
-                throw new PerfConfigException("Invalid " + found.name + " '" + found.value + "' (from " + found.source
-                        + "): " + e.getMessage());
-            }
-            builder.set(setting, value, found.source + " " + found.name);
         }
         return builder.build();
+    }
+
+    private static <T> void parseInto(Builder builder, Setting<T> setting, Lookup found) {
+        T value;
+        try {
+            value = setting.parse(found.value);
+        } catch (IllegalArgumentException e) {
+            throw new PerfConfigException(
+                    "Invalid " + found.name + " '" + found.value + "' (from " + found.source + "): " + e.getMessage());
+        }
+        builder.set(setting, value, found.source + " " + found.name);
+    }
+
+    /** A setting's value, of its type: values only ever holds what the setting's type allows. */
+    private <T> T get(Setting<T> setting) {
+        return setting.type().cast(values.get(setting));
     }
 
     private static PerformanceMode parseMode(String value, String name, String source) {
@@ -259,13 +266,17 @@ public final class PerfConfig {
         Builder builder = new Builder();
         builder.mode = mode;
         builder.modeSource = modeSource;
-        for (Setting setting : Setting.values()) {
+        for (Setting<?> setting : Setting.ALL) {
             if (!sources.get(setting).startsWith("preset")) {
-                builder.set(setting, values.get(setting), sources.get(setting));
+                copyInto(builder, setting);
             }
         }
         builder.meterRegistry = meterRegistry;
         return builder;
+    }
+
+    private <T> void copyInto(Builder builder, Setting<T> setting) {
+        builder.set(setting, get(setting), sources.get(setting));
     }
 
     /** The performance mode ({@code PERFORMANCE_MODE}) whose preset fills unset values. */
@@ -275,97 +286,97 @@ public final class PerfConfig {
 
     /** The memory limit in MB ({@code MEMORY_LIMIT_MB}) above which perfkit relieves memory pressure. */
     public long memoryLimitMb() {
-        return (Long) values.get(Setting.MEMORY_LIMIT_MB);
+        return get(Setting.MEMORY_LIMIT_MB);
     }
 
     /** The maximum number of entries of the query cache ({@code QUERY_CACHE_SIZE}). */
     public long queryCacheSize() {
-        return (Long) values.get(Setting.QUERY_CACHE_SIZE);
+        return get(Setting.QUERY_CACHE_SIZE);
     }
 
     /** The default time-to-live of a query cache entry ({@code QUERY_CACHE_TTL}, seconds in the environment). */
     public Duration queryCacheTtl() {
-        return (Duration) values.get(Setting.QUERY_CACHE_TTL);
+        return get(Setting.QUERY_CACHE_TTL);
     }
 
     /** The duration from which a query counts as slow ({@code SLOW_QUERY_THRESHOLD_MS}). */
     public Duration slowQueryThreshold() {
-        return (Duration) values.get(Setting.SLOW_QUERY_THRESHOLD_MS);
+        return get(Setting.SLOW_QUERY_THRESHOLD_MS);
     }
 
     /** The number of slow queries the profiler keeps ({@code SLOW_QUERY_LOG_SIZE}). */
     public int slowQueryLogSize() {
-        return Math.toIntExact((Long) values.get(Setting.SLOW_QUERY_LOG_SIZE));
+        return get(Setting.SLOW_QUERY_LOG_SIZE);
     }
 
     /** The runs of one shape within one scope that make an N+1 warning ({@code N_PLUS_ONE_THRESHOLD}). */
     public int nPlusOneThreshold() {
-        return Math.toIntExact((Long) values.get(Setting.N_PLUS_ONE_THRESHOLD));
+        return get(Setting.N_PLUS_ONE_THRESHOLD);
     }
 
     /** The default limit of concurrent database calls ({@code DB_MAX_CONCURRENCY}). */
     public int dbMaxConcurrency() {
-        return Math.toIntExact((Long) values.get(Setting.DB_MAX_CONCURRENCY));
+        return get(Setting.DB_MAX_CONCURRENCY);
     }
 
     /** The default number of database calls per second ({@code DB_RATE_LIMIT}). */
     public int dbRateLimit() {
-        return Math.toIntExact((Long) values.get(Setting.DB_RATE_LIMIT));
+        return get(Setting.DB_RATE_LIMIT);
     }
 
     /** The default number of items per batch of a batch processor ({@code BATCH_SIZE}). */
     public int batchSize() {
-        return Math.toIntExact((Long) values.get(Setting.BATCH_SIZE));
+        return get(Setting.BATCH_SIZE);
     }
 
     /** The default longest wait of an item before its batch is flushed ({@code BATCH_MAX_DELAY_MS}). */
     public Duration batchMaxDelay() {
-        return (Duration) values.get(Setting.BATCH_MAX_DELAY_MS);
+        return get(Setting.BATCH_MAX_DELAY_MS);
     }
 
     /** The default number of pending items after which a batch processor's overflow policy applies ({@code BATCH_MAX_PENDING}). */
     public int batchMaxPending() {
-        return Math.toIntExact((Long) values.get(Setting.BATCH_MAX_PENDING));
+        return get(Setting.BATCH_MAX_PENDING);
     }
 
     /** The default expected lifetime of a tracked object ({@code TRACKED_OBJECT_LIFETIME}, seconds). */
     public Duration trackedObjectLifetime() {
-        return (Duration) values.get(Setting.TRACKED_OBJECT_LIFETIME);
+        return get(Setting.TRACKED_OBJECT_LIFETIME);
     }
 
     /** The most objects tracked for leaks at once ({@code MAX_TRACKED_OBJECTS}); past it, tracking samples. */
     public int maxTrackedObjects() {
-        return Math.toIntExact((Long) values.get(Setting.MAX_TRACKED_OBJECTS));
+        return get(Setting.MAX_TRACKED_OBJECTS);
     }
 
     /** The interval of the background memory sampler ({@code MEMORY_SAMPLE_INTERVAL}, seconds). */
     public Duration memorySampleInterval() {
-        return (Duration) values.get(Setting.MEMORY_SAMPLE_INTERVAL);
+        return get(Setting.MEMORY_SAMPLE_INTERVAL);
     }
 
     /** The number of samples kept for the memory trend ({@code MEMORY_TREND_SAMPLES}). */
     public int memoryTrendSamples() {
-        return Math.toIntExact((Long) values.get(Setting.MEMORY_TREND_SAMPLES));
+        return get(Setting.MEMORY_TREND_SAMPLES);
     }
 
     /** How long one RSS reading is reused by {@code getMemoryUsage()} ({@code MEMORY_READ_CACHE_MS}). */
     public Duration memoryReadCache() {
-        return (Duration) values.get(Setting.MEMORY_READ_CACHE_MS);
+        return get(Setting.MEMORY_READ_CACHE_MS);
     }
 
     /** The shortest time between two collections perfkit triggers by itself ({@code GC_MIN_INTERVAL}, seconds). */
     public Duration gcMinInterval() {
-        return (Duration) values.get(Setting.GC_MIN_INTERVAL);
+        return get(Setting.GC_MIN_INTERVAL);
     }
 
     /** The allocation above which a {@code memoryIntensive} call is logged ({@code MEMORY_INTENSIVE_LOG_MB}). */
     public long memoryIntensiveLogMb() {
-        return (Long) values.get(Setting.MEMORY_INTENSIVE_LOG_MB);
+        return get(Setting.MEMORY_INTENSIVE_LOG_MB);
     }
 
     /** Whether crossing {@code MEMORY_LIMIT_MB} relieves pressure automatically ({@code MEMORY_PRESSURE_RELIEF}). */
     public boolean memoryPressureRelief() {
-        return (Boolean) values.get(Setting.MEMORY_PRESSURE_RELIEF);
+        return get(Setting.MEMORY_PRESSURE_RELIEF);
     }
 
     /** The registry every component publishes its metrics to; by default {@link Metrics#globalRegistry}. */
@@ -388,7 +399,7 @@ public final class PerfConfig {
                 .append(" (")
                 .append(modeSource)
                 .append(')');
-        for (Setting setting : Setting.values()) {
+        for (Setting<?> setting : Setting.ALL) {
             text.append('\n')
                     .append(setting.envName())
                     .append(" = ")
@@ -428,20 +439,19 @@ public final class PerfConfig {
     public static final class Builder {
         private PerformanceMode mode = PerformanceMode.MEDIUM;
         private String modeSource = "default";
-        private final EnumMap<Setting, Object> values = new EnumMap<>(Setting.class);
-        private final EnumMap<Setting, String> sources = new EnumMap<>(Setting.class);
+        private final Map<Setting<?>, Object> values = new LinkedHashMap<>();
+        private final Map<Setting<?>, String> sources = new LinkedHashMap<>();
         private MeterRegistry meterRegistry;
 
         private Builder() {}
 
-        private Builder set(Setting setting, Object value, String source) {
-            values.put(setting, value);
+        private <T> Builder set(Setting<T> setting, T value, String source) {
+            values.put(setting, setting.type().cast(value));
             sources.put(setting, source);
             return this;
         }
 
-        private Builder set(Setting setting, String parameter, Object value) {
-            requireNonNull(value, parameter);
+        private <T> Builder set(Setting<T> setting, String parameter, T value) {
             return set(setting, setting.check(parameter, value), "builder");
         }
 
@@ -514,7 +524,7 @@ public final class PerfConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder slowQueryLogSize(int slowQueryLogSize) {
-            return set(Setting.SLOW_QUERY_LOG_SIZE, "slowQueryLogSize", (long) slowQueryLogSize);
+            return set(Setting.SLOW_QUERY_LOG_SIZE, "slowQueryLogSize", slowQueryLogSize);
         }
 
         /**
@@ -525,7 +535,7 @@ public final class PerfConfig {
          * @throws IllegalArgumentException if less than 2
          */
         public Builder nPlusOneThreshold(int nPlusOneThreshold) {
-            return set(Setting.N_PLUS_ONE_THRESHOLD, "nPlusOneThreshold", (long) nPlusOneThreshold);
+            return set(Setting.N_PLUS_ONE_THRESHOLD, "nPlusOneThreshold", nPlusOneThreshold);
         }
 
         /**
@@ -536,7 +546,7 @@ public final class PerfConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder dbMaxConcurrency(int dbMaxConcurrency) {
-            return set(Setting.DB_MAX_CONCURRENCY, "dbMaxConcurrency", (long) dbMaxConcurrency);
+            return set(Setting.DB_MAX_CONCURRENCY, "dbMaxConcurrency", dbMaxConcurrency);
         }
 
         /**
@@ -547,7 +557,7 @@ public final class PerfConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder dbRateLimit(int dbRateLimit) {
-            return set(Setting.DB_RATE_LIMIT, "dbRateLimit", (long) dbRateLimit);
+            return set(Setting.DB_RATE_LIMIT, "dbRateLimit", dbRateLimit);
         }
 
         /**
@@ -558,7 +568,7 @@ public final class PerfConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder batchSize(int batchSize) {
-            return set(Setting.BATCH_SIZE, "batchSize", (long) batchSize);
+            return set(Setting.BATCH_SIZE, "batchSize", batchSize);
         }
 
         /**
@@ -580,7 +590,7 @@ public final class PerfConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder batchMaxPending(int batchMaxPending) {
-            return set(Setting.BATCH_MAX_PENDING, "batchMaxPending", (long) batchMaxPending);
+            return set(Setting.BATCH_MAX_PENDING, "batchMaxPending", batchMaxPending);
         }
 
         /**
@@ -602,7 +612,7 @@ public final class PerfConfig {
          * @throws IllegalArgumentException if not positive
          */
         public Builder maxTrackedObjects(int maxTrackedObjects) {
-            return set(Setting.MAX_TRACKED_OBJECTS, "maxTrackedObjects", (long) maxTrackedObjects);
+            return set(Setting.MAX_TRACKED_OBJECTS, "maxTrackedObjects", maxTrackedObjects);
         }
 
         /**
@@ -624,7 +634,7 @@ public final class PerfConfig {
          * @throws IllegalArgumentException if less than 2
          */
         public Builder memoryTrendSamples(int memoryTrendSamples) {
-            return set(Setting.MEMORY_TREND_SAMPLES, "memoryTrendSamples", (long) memoryTrendSamples);
+            return set(Setting.MEMORY_TREND_SAMPLES, "memoryTrendSamples", memoryTrendSamples);
         }
 
         /**

@@ -1,90 +1,27 @@
 package dev.perfkit;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.perfkit.internal.Durations;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 
 /*
  * The single table of configuration settings. Each constant knows its environment variable, its
- * system property, how to parse and check a raw string, and its preset in every PerformanceMode.
- * PerfConfig, its builder, the environment loader and docs/configuration.md all follow this table,
- * so a new setting is one new constant plus an accessor and a builder setter.
+ * system property, its value type, how to parse and check a raw string, and its preset in every
+ * PerformanceMode. PerfConfig, its builder, the environment loader and docs/configuration.md all
+ * follow this table, so a new setting is one new constant (added to ALL) plus an accessor and a
+ * builder setter.
+ *
+ * Typed: a Setting<Integer> can only be given int presets and only ever holds an Integer (the
+ * factories take primitives and Durations, so a preset written as 5 where a Long is meant cannot
+ * compile into a ClassCastException at run time), and PerfConfig reads it back through
+ * type().cast(...), never a blind cast.
  */
-enum Setting {
-    MEMORY_LIMIT_MB(Type.MEGABYTES, 1, "Memory limit before perfkit relieves memory pressure", 256L, 512L, 1024L),
-    QUERY_CACHE_SIZE(Type.COUNT, 0, "Maximum number of entries in the query cache", 1_000L, 5_000L, 20_000L),
-    QUERY_CACHE_TTL(
-            Type.SECONDS,
-            1,
-            "Default time-to-live of a query cache entry",
-            Duration.ofSeconds(60),
-            Duration.ofSeconds(300),
-            Duration.ofSeconds(600)),
-    SLOW_QUERY_THRESHOLD_MS(
-            Type.MILLIS,
-            1,
-            "A query at least this slow counts as slow (MongoDB's slowms)",
-            Duration.ofMillis(100),
-            Duration.ofMillis(100),
-            Duration.ofMillis(100)),
-    SLOW_QUERY_LOG_SIZE(Type.COUNT, 1, "Slow queries kept by the profiler, newest first", 50L, 200L, 1_000L),
-    N_PLUS_ONE_THRESHOLD(
-            Type.COUNT, 2, "Runs of one query shape within one scope that make an N+1 warning", 5L, 5L, 5L),
-    DB_MAX_CONCURRENCY(Type.COUNT, 1, "Default limit of concurrent database calls (Retries.bulkhead)", 10L, 25L, 50L),
-    DB_RATE_LIMIT(Type.COUNT, 1, "Default database calls per second (Retries.rateLimiter)", 50L, 200L, 1_000L),
-    BATCH_SIZE(Type.COUNT, 1, "Items per batch: a batch processor flushes at this many", 20L, 50L, 100L),
-    BATCH_MAX_DELAY_MS(
-            Type.MILLIS,
-            1,
-            "Longest time an item waits before its batch is flushed",
-            Duration.ofMillis(2_000),
-            Duration.ofMillis(1_000),
-            Duration.ofMillis(500)),
-    BATCH_MAX_PENDING(
-            Type.COUNT,
-            1,
-            "Items a batch processor holds before its overflow policy applies",
-            1_000L,
-            10_000L,
-            50_000L),
-    TRACKED_OBJECT_LIFETIME(
-            Type.SECONDS,
-            1,
-            "Default expected lifetime of a tracked object; alive past it, it is a leak suspect",
-            Duration.ofSeconds(300),
-            Duration.ofSeconds(300),
-            Duration.ofSeconds(300)),
-    MAX_TRACKED_OBJECTS(
-            Type.COUNT, 1, "Objects tracked for leaks at once; past it, tracking samples", 10_000L, 50_000L, 100_000L),
-    MEMORY_SAMPLE_INTERVAL(
-            Type.SECONDS,
-            1,
-            "Interval of the background memory sampler behind trends and the limit check",
-            Duration.ofSeconds(60),
-            Duration.ofSeconds(30),
-            Duration.ofSeconds(10)),
-    MEMORY_TREND_SAMPLES(Type.COUNT, 2, "Samples kept for the memory trend", 60L, 120L, 360L),
-    MEMORY_READ_CACHE_MS(
-            Type.MILLIS,
-            0,
-            "How long one RSS reading is reused by getMemoryUsage()",
-            Duration.ofMillis(1_000),
-            Duration.ofMillis(500),
-            Duration.ofMillis(200)),
-    GC_MIN_INTERVAL(
-            Type.SECONDS,
-            0,
-            "Shortest time between two collections perfkit triggers by itself",
-            Duration.ofSeconds(300),
-            Duration.ofSeconds(120),
-            Duration.ofSeconds(60)),
-    MEMORY_INTENSIVE_LOG_MB(
-            Type.MEGABYTES, 1, "A memoryIntensive call that allocates more than this is logged", 50L, 100L, 200L),
-    MEMORY_PRESSURE_RELIEF(
-            Type.BOOLEAN, 0, "Relieve pressure automatically when RSS crosses MEMORY_LIMIT_MB", true, true, true);
-
-    /** How a setting's raw text is parsed and what range it accepts. */
-    enum Type {
+final class Setting<T> {
+    /** How a setting's raw text is parsed, what type it yields and what range it accepts. */
+    enum Kind {
         COUNT("a whole number", ""),
         MEGABYTES("a whole number of megabytes", " MB"),
         SECONDS("a whole number of seconds", " s"),
@@ -94,43 +31,211 @@ enum Setting {
         private final String description;
         private final String unit;
 
-        Type(String description, String unit) {
+        Kind(String description, String unit) {
             this.description = description;
             this.unit = unit;
         }
     }
 
-    private final Type type;
-    private final long minimum;
-    private final String description;
-    private final Object low;
-    private final Object medium;
-    private final Object high;
+    static final Setting<Long> MEMORY_LIMIT_MB =
+            megabytes("MEMORY_LIMIT_MB", 1, "Memory limit before perfkit relieves memory pressure", 256, 512, 1024);
+    static final Setting<Long> QUERY_CACHE_SIZE =
+            longCount("QUERY_CACHE_SIZE", 0, "Maximum number of entries in the query cache", 1_000, 5_000, 20_000);
+    static final Setting<Duration> QUERY_CACHE_TTL =
+            seconds("QUERY_CACHE_TTL", 1, "Default time-to-live of a query cache entry", 60, 300, 600);
+    static final Setting<Duration> SLOW_QUERY_THRESHOLD_MS = millis(
+            "SLOW_QUERY_THRESHOLD_MS",
+            1,
+            "A query at least this slow counts as slow (MongoDB's slowms)",
+            100,
+            100,
+            100);
+    static final Setting<Integer> SLOW_QUERY_LOG_SIZE =
+            count("SLOW_QUERY_LOG_SIZE", 1, "Slow queries kept by the profiler, newest first", 50, 200, 1_000);
+    static final Setting<Integer> N_PLUS_ONE_THRESHOLD = count(
+            "N_PLUS_ONE_THRESHOLD", 2, "Runs of one query shape within one scope that make an N+1 warning", 5, 5, 5);
+    static final Setting<Integer> DB_MAX_CONCURRENCY =
+            count("DB_MAX_CONCURRENCY", 1, "Default limit of concurrent database calls (Retries.bulkhead)", 10, 25, 50);
+    static final Setting<Integer> DB_RATE_LIMIT =
+            count("DB_RATE_LIMIT", 1, "Default database calls per second (Retries.rateLimiter)", 50, 200, 1_000);
+    static final Setting<Integer> BATCH_SIZE =
+            count("BATCH_SIZE", 1, "Items per batch: a batch processor flushes at this many", 20, 50, 100);
+    static final Setting<Duration> BATCH_MAX_DELAY_MS = millis(
+            "BATCH_MAX_DELAY_MS", 1, "Longest time an item waits before its batch is flushed", 2_000, 1_000, 500);
+    static final Setting<Integer> BATCH_MAX_PENDING = count(
+            "BATCH_MAX_PENDING",
+            1,
+            "Items a batch processor holds before its overflow policy applies",
+            1_000,
+            10_000,
+            50_000);
+    static final Setting<Duration> TRACKED_OBJECT_LIFETIME = seconds(
+            "TRACKED_OBJECT_LIFETIME",
+            1,
+            "Default expected lifetime of a tracked object; alive past it, it is a leak suspect",
+            300,
+            300,
+            300);
+    static final Setting<Integer> MAX_TRACKED_OBJECTS = count(
+            "MAX_TRACKED_OBJECTS",
+            1,
+            "Objects tracked for leaks at once; past it, tracking samples",
+            10_000,
+            50_000,
+            100_000);
+    static final Setting<Duration> MEMORY_SAMPLE_INTERVAL = seconds(
+            "MEMORY_SAMPLE_INTERVAL",
+            1,
+            "Interval of the background memory sampler behind trends and the limit check",
+            60,
+            30,
+            10);
+    static final Setting<Integer> MEMORY_TREND_SAMPLES =
+            count("MEMORY_TREND_SAMPLES", 2, "Samples kept for the memory trend", 60, 120, 360);
+    static final Setting<Duration> MEMORY_READ_CACHE_MS = millis(
+            "MEMORY_READ_CACHE_MS", 0, "How long one RSS reading is reused by getMemoryUsage()", 1_000, 500, 200);
+    static final Setting<Duration> GC_MIN_INTERVAL = seconds(
+            "GC_MIN_INTERVAL", 0, "Shortest time between two collections perfkit triggers by itself", 300, 120, 60);
+    static final Setting<Long> MEMORY_INTENSIVE_LOG_MB = megabytes(
+            "MEMORY_INTENSIVE_LOG_MB",
+            1,
+            "A memoryIntensive call that allocates more than this is logged",
+            50,
+            100,
+            200);
+    static final Setting<Boolean> MEMORY_PRESSURE_RELIEF = flag(
+            "MEMORY_PRESSURE_RELIEF",
+            "Relieve pressure automatically when RSS crosses MEMORY_LIMIT_MB",
+            true,
+            true,
+            true);
 
-    Setting(Type type, long minimum, String description, Object low, Object medium, Object high) {
+    /** Every setting, in the order of docs/configuration.md and of {@code describe()}. */
+    static final List<Setting<?>> ALL = List.of(
+            MEMORY_LIMIT_MB,
+            QUERY_CACHE_SIZE,
+            QUERY_CACHE_TTL,
+            SLOW_QUERY_THRESHOLD_MS,
+            SLOW_QUERY_LOG_SIZE,
+            N_PLUS_ONE_THRESHOLD,
+            DB_MAX_CONCURRENCY,
+            DB_RATE_LIMIT,
+            BATCH_SIZE,
+            BATCH_MAX_DELAY_MS,
+            BATCH_MAX_PENDING,
+            TRACKED_OBJECT_LIFETIME,
+            MAX_TRACKED_OBJECTS,
+            MEMORY_SAMPLE_INTERVAL,
+            MEMORY_TREND_SAMPLES,
+            MEMORY_READ_CACHE_MS,
+            GC_MIN_INTERVAL,
+            MEMORY_INTENSIVE_LOG_MB,
+            MEMORY_PRESSURE_RELIEF);
+
+    private final String name;
+    private final Kind kind;
+    private final Class<T> type;
+    private final long minimum;
+    private final long maximum;
+    private final String description;
+    private final T low;
+    private final T medium;
+    private final T high;
+
+    private Setting(
+            String name,
+            Kind kind,
+            Class<T> type,
+            long minimum,
+            long maximum,
+            String description,
+            T low,
+            T medium,
+            T high) {
+        this.name = name;
+        this.kind = kind;
         this.type = type;
         this.minimum = minimum;
+        this.maximum = maximum;
         this.description = description;
-        this.low = low;
-        this.medium = medium;
-        this.high = high;
+        this.low = requireNonNull(low);
+        this.medium = requireNonNull(medium);
+        this.high = requireNonNull(high);
+    }
+
+    private static Setting<Integer> count(
+            String name, long minimum, String description, int low, int medium, int high) {
+        return new Setting<>(
+                name, Kind.COUNT, Integer.class, minimum, Integer.MAX_VALUE, description, low, medium, high);
+    }
+
+    private static Setting<Long> longCount(
+            String name, long minimum, String description, long low, long medium, long high) {
+        return new Setting<>(name, Kind.COUNT, Long.class, minimum, Long.MAX_VALUE, description, low, medium, high);
+    }
+
+    private static Setting<Long> megabytes(
+            String name, long minimum, String description, long low, long medium, long high) {
+        return new Setting<>(name, Kind.MEGABYTES, Long.class, minimum, Long.MAX_VALUE, description, low, medium, high);
+    }
+
+    private static Setting<Duration> seconds(
+            String name, long minimum, String description, long low, long medium, long high) {
+        return new Setting<>(
+                name,
+                Kind.SECONDS,
+                Duration.class,
+                minimum,
+                Durations.MAX.toSeconds(),
+                description,
+                Duration.ofSeconds(low),
+                Duration.ofSeconds(medium),
+                Duration.ofSeconds(high));
+    }
+
+    private static Setting<Duration> millis(
+            String name, long minimum, String description, long low, long medium, long high) {
+        return new Setting<>(
+                name,
+                Kind.MILLIS,
+                Duration.class,
+                minimum,
+                Durations.MAX.toMillis(),
+                description,
+                Duration.ofMillis(low),
+                Duration.ofMillis(medium),
+                Duration.ofMillis(high));
+    }
+
+    private static Setting<Boolean> flag(String name, String description, boolean low, boolean medium, boolean high) {
+        return new Setting<>(name, Kind.BOOLEAN, Boolean.class, 0, 1, description, low, medium, high);
+    }
+
+    /** The constant's name, e.g. {@code QUERY_CACHE_SIZE}. */
+    String name() {
+        return name;
+    }
+
+    /** The type of the setting's values. */
+    Class<T> type() {
+        return type;
     }
 
     /** The environment variable and {@code .env} key, e.g. {@code QUERY_CACHE_SIZE}. */
     String envName() {
-        return name();
+        return name;
     }
 
     /** The system property, e.g. {@code perfkit.query.cache.size}. */
     String propertyName() {
-        return "perfkit." + name().toLowerCase(Locale.ROOT).replace('_', '.');
+        return "perfkit." + name.toLowerCase(Locale.ROOT).replace('_', '.');
     }
 
     String description() {
         return description;
     }
 
-    Object preset(PerformanceMode mode) {
+    T preset(PerformanceMode mode) {
         return switch (mode) {
             case LOW -> low;
             case MEDIUM -> medium;
@@ -139,11 +244,11 @@ enum Setting {
     }
 
     /** Parses environment text; the caller wraps the message with the variable and its source. */
-    Object parse(String raw) {
+    T parse(String raw) {
         String text = raw.strip();
-        if (type == Type.BOOLEAN) {
+        if (kind == Kind.BOOLEAN) {
             if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
-                return Boolean.valueOf(text);
+                return type.cast(Boolean.valueOf(text));
             }
             throw new IllegalArgumentException(accepted());
         }
@@ -153,22 +258,25 @@ enum Setting {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(accepted());
         }
-        if (number < minimum || (isDuration() && number > maximumInUnit())) {
+        if (number < minimum || number > maximum) {
             throw new IllegalArgumentException(accepted());
         }
-        return switch (type) {
-            case COUNT, MEGABYTES -> number;
-            case SECONDS -> Duration.ofSeconds(number);
-            case MILLIS -> Duration.ofMillis(number);
-            case BOOLEAN -> throw new AssertionError("handled above");
-        };
+        Object value =
+                switch (kind) {
+                    case COUNT, MEGABYTES -> type == Integer.class ? (Object) Math.toIntExact(number) : (Object) number;
+                    case SECONDS -> Duration.ofSeconds(number);
+                    case MILLIS -> Duration.ofMillis(number);
+                    case BOOLEAN -> throw new AssertionError("handled above");
+                };
+        return type.cast(value);
     }
 
     /** Checks a value given to the builder; throws IllegalArgumentException naming it. */
-    Object check(String parameter, Object value) {
+    T check(String parameter, T value) {
+        requireNonNull(value, parameter);
         boolean ok =
-                switch (type) {
-                    case COUNT, MEGABYTES -> (Long) value >= minimum;
+                switch (kind) {
+                    case COUNT, MEGABYTES -> ((Number) value).longValue() >= minimum;
                     case SECONDS, MILLIS ->
                         !((Duration) value).isNegative()
                                 && ((Duration) value).compareTo(minimumDuration()) >= 0
@@ -176,55 +284,58 @@ enum Setting {
                     case BOOLEAN -> true;
                 };
         if (!ok) {
-            throw new IllegalArgumentException(parameter + " must be " + minimumText() + ": " + value);
+            throw new IllegalArgumentException(parameter + " must be " + rangeText() + ": " + value);
         }
         return value;
     }
 
     private boolean isDuration() {
-        return type == Type.SECONDS || type == Type.MILLIS;
-    }
-
-    /** The longest duration accepted ({@link Durations#MAX}) in this setting's unit. */
-    private long maximumInUnit() {
-        return type == Type.SECONDS ? Durations.MAX.toSeconds() : Durations.MAX.toMillis();
+        return kind == Kind.SECONDS || kind == Kind.MILLIS;
     }
 
     private Duration minimumDuration() {
-        return type == Type.SECONDS ? Duration.ofSeconds(minimum) : Duration.ofMillis(minimum);
+        return kind == Kind.SECONDS ? Duration.ofSeconds(minimum) : Duration.ofMillis(minimum);
     }
 
-    private String minimumText() {
+    private String rangeText() {
         if (isDuration()) {
-            return "between " + minimum + type.unit + " and " + maximumInUnit() + type.unit + " (365 days)";
+            return "between " + minimum + kind.unit + " and " + maximum + kind.unit + " (365 days)";
         }
         if (minimum == 0) {
             return "zero or positive";
         }
-        if (minimum == 1 && (type == Type.COUNT || type == Type.MEGABYTES)) {
+        if (minimum == 1) {
             return "positive";
         }
-        return "at least " + minimum + type.unit;
+        return "at least " + minimum + kind.unit;
     }
 
-    /** What the environment accepts, e.g. "expected a whole number >= 0". */
+    /** What the environment accepts, e.g. "expected a whole number from 1 to 2147483647". */
     String accepted() {
-        if (type == Type.BOOLEAN) {
+        if (kind == Kind.BOOLEAN) {
             return "expected true or false";
         }
         if (isDuration()) {
-            return "expected " + type.description + " from " + minimum + " to " + maximumInUnit() + " (365 days)";
+            return "expected " + kind.description + " from " + minimum + " to " + maximum + " (365 days)";
         }
-        return "expected " + type.description + " >= " + minimum;
+        if (maximum == Long.MAX_VALUE) {
+            return "expected " + kind.description + " >= " + minimum;
+        }
+        return "expected " + kind.description + " from " + minimum + " to " + maximum;
     }
 
     /** Formats a value in the environment's unit, e.g. "300 s". */
     String format(Object value) {
-        return switch (type) {
-            case COUNT, MEGABYTES -> value + type.unit;
-            case SECONDS -> ((Duration) value).toSeconds() + type.unit;
-            case MILLIS -> ((Duration) value).toMillis() + type.unit;
+        return switch (kind) {
+            case COUNT, MEGABYTES -> value + kind.unit;
+            case SECONDS -> ((Duration) value).toSeconds() + kind.unit;
+            case MILLIS -> ((Duration) value).toMillis() + kind.unit;
             case BOOLEAN -> value.toString();
         };
+    }
+
+    @Override
+    public String toString() {
+        return name;
     }
 }

@@ -15,7 +15,7 @@ class ConfigurationDocTest {
         Path doc = Paths.get("..", "docs", "configuration.md");
         String text = Files.readString(doc);
 
-        for (Setting setting : Setting.values()) {
+        for (Setting<?> setting : Setting.ALL) {
             String row = "| `" + setting.envName() + "` | `" + setting.propertyName() + "` | "
                     + setting.format(setting.preset(PerformanceMode.LOW)) + " | "
                     + setting.format(setting.preset(PerformanceMode.MEDIUM)) + " | "

@@ -47,12 +47,27 @@ class PerfConfigTest {
 
     @ParameterizedTest
     @EnumSource(PerformanceMode.class)
-    void presets_everySettingHasAValidValue(PerformanceMode mode) {
-        for (Setting setting : Setting.values()) {
-            Object preset = setting.preset(mode);
-            assertThat(preset).as(setting.name()).isNotNull();
-            assertThat(setting.check(setting.name(), preset)).isEqualTo(preset);
+    void presets_everySettingHasAValidValueOfItsType(PerformanceMode mode) {
+        for (Setting<?> setting : Setting.ALL) {
+            checkPreset(setting, mode);
         }
+    }
+
+    private static <T> void checkPreset(Setting<T> setting, PerformanceMode mode) {
+        T preset = setting.preset(mode);
+        assertThat(preset).as(setting.name()).isNotNull().isInstanceOf(setting.type());
+        assertThat(setting.check(setting.name(), preset)).isEqualTo(preset);
+        assertThat(setting.parse(setting.format(preset).replaceAll(" (s|ms|MB)$", "")))
+                .as("%s round-trips through its text form", setting)
+                .isEqualTo(preset);
+    }
+
+    @Test
+    void load_countBeyondAnInt_isRefusedNotOverflowed() {
+        assertThatThrownBy(() -> load(Map.of(), Map.of("BATCH_SIZE", "99999999999"), Map.of()))
+                .isInstanceOf(PerfConfigException.class)
+                .hasMessageContaining("BATCH_SIZE")
+                .hasMessageContaining("from 1 to 2147483647");
     }
 
     @Test
@@ -268,7 +283,7 @@ class PerfConfigTest {
     @Test
     void toString_listsEveryVariable() {
         String text = PerfConfig.builder().build().toString();
-        for (Setting setting : Setting.values()) {
+        for (Setting<?> setting : Setting.ALL) {
             assertThat(text).contains(setting.envName() + "=");
         }
     }
