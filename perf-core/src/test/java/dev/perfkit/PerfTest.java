@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.perfkit.batch.BatchProcessor;
-import dev.perfkit.batch.BatchProcessorFactory;
 import dev.perfkit.cache.QueryCache;
 import dev.perfkit.memory.MemoryManager;
+import dev.perfkit.spi.BatchProcessorFactory;
 import dev.perfkit.spi.PerfProvider;
 import java.lang.reflect.Proxy;
 import java.net.URL;
@@ -58,7 +58,7 @@ class PerfTest {
             return Optional.of(new BatchProcessorFactory() {
                 @Override
                 @SuppressWarnings("unchecked")
-                public <T> BatchProcessor<T> create(dev.perfkit.batch.BatchProcessorSpec<T> spec) {
+                public <T> BatchProcessor<T> create(dev.perfkit.spi.BatchProcessorSpec<T> spec) {
                     return (BatchProcessor<T>) Proxy.newProxyInstance(
                             BatchProcessor.class.getClassLoader(),
                             new Class<?>[] {BatchProcessor.class},

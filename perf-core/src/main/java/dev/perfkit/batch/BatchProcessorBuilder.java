@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.perfkit.PerfConfig;
 import dev.perfkit.internal.Durations;
+import dev.perfkit.spi.BatchProcessorFactory;
+import dev.perfkit.spi.BatchProcessorSpec;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
@@ -309,7 +311,7 @@ public final class BatchProcessorBuilder<T> {
                 ? deadLetterHandler
                 : (batch, cause) -> log.error(
                         "Batch processor '{}' gave up on a batch of {} items", processorName, batch.size(), cause);
-        return factory.create(new BatchProcessorSpec<>(
+        return factory.create(new Spec<>(
                 processorName,
                 handler,
                 asyncHandler,
@@ -329,6 +331,28 @@ public final class BatchProcessorBuilder<T> {
                 drainOnShutdown,
                 meterRegistry));
     }
+
+    /** The immutable settings handed to the factory; private, so options can grow freely. */
+    private record Spec<T>(
+            String name,
+            BatchHandler<T> handler,
+            AsyncBatchHandler<T> asyncHandler,
+            int batchSize,
+            Duration maxDelay,
+            int maxPending,
+            OverflowPolicy overflowPolicy,
+            Duration offerTimeout,
+            int maxInFlight,
+            int maxAttempts,
+            Duration initialBackoff,
+            double backoffMultiplier,
+            Duration maxBackoff,
+            Predicate<Throwable> retryOn,
+            DeadLetterHandler<T> deadLetterHandler,
+            Duration closeTimeout,
+            boolean drainOnShutdown,
+            MeterRegistry meterRegistry)
+            implements BatchProcessorSpec<T> {}
 
     private static int positive(String parameter, int value) {
         if (value <= 0) {

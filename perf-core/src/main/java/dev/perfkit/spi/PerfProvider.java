@@ -1,7 +1,6 @@
 package dev.perfkit.spi;
 
 import dev.perfkit.PerfConfig;
-import dev.perfkit.batch.BatchProcessorFactory;
 import dev.perfkit.cache.QueryCache;
 import dev.perfkit.memory.MemoryManager;
 import dev.perfkit.profile.QueryProfiler;

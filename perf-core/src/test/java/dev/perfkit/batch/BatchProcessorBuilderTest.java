@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.perfkit.PerfConfig;
 import dev.perfkit.PerformanceMode;
+import dev.perfkit.spi.BatchProcessorFactory;
+import dev.perfkit.spi.BatchProcessorSpec;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;

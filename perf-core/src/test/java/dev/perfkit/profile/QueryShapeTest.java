@@ -3,6 +3,7 @@ package dev.perfkit.profile;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.perfkit.internal.QueryShapeCache;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -5,8 +5,8 @@ import dev.perfkit.batch.AsyncBatchHandler;
 import dev.perfkit.batch.BatchHandler;
 import dev.perfkit.batch.BatchProcessor;
 import dev.perfkit.batch.BatchProcessorBuilder;
-import dev.perfkit.batch.BatchProcessorFactory;
-import dev.perfkit.batch.BatchProcessorSpec;
+import dev.perfkit.spi.BatchProcessorFactory;
+import dev.perfkit.spi.BatchProcessorSpec;
 
 /**
  * Builds perf-db's batch processors without the {@code Perf} facade, for hosts that inject:

@@ -1,8 +1,8 @@
 package dev.perfkit.db;
 
 import dev.perfkit.PerfConfig;
-import dev.perfkit.batch.BatchProcessorFactory;
 import dev.perfkit.profile.QueryProfiler;
+import dev.perfkit.spi.BatchProcessorFactory;
 import dev.perfkit.spi.PerfProvider;
 import java.util.Optional;
 

@@ -2,12 +2,12 @@ package dev.perfkit.db;
 
 import dev.perfkit.PerfException;
 import dev.perfkit.batch.BatchProcessor;
-import dev.perfkit.batch.BatchProcessorSpec;
 import dev.perfkit.batch.BatchRejectedException;
 import dev.perfkit.batch.BatchStats;
 import dev.perfkit.batch.OverflowPolicy;
 import dev.perfkit.internal.MeterOwnership;
 import dev.perfkit.internal.Meters;
+import dev.perfkit.spi.BatchProcessorSpec;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;

@@ -1,8 +1,11 @@
-package dev.perfkit.batch;
+package dev.perfkit.spi;
+
+import dev.perfkit.batch.BatchProcessor;
+import dev.perfkit.batch.BatchProcessorBuilder;
 
 /**
  * Creates batch processors from a finished specification; the service an implementation module
- * provides to {@link BatchProcessorBuilder}.
+ * provides to {@link BatchProcessorBuilder}. Hosts never implement or call it.
  */
 @FunctionalInterface
 public interface BatchProcessorFactory {

@@ -1,8 +1,8 @@
-package dev.perfkit.profile;
+package dev.perfkit.internal;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.perfkit.internal.QueryLimits;
+import dev.perfkit.profile.QueryShape;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
