@@ -13,6 +13,7 @@ import dev.perfkit.Perf;
 import dev.perfkit.PerfConfig;
 import dev.perfkit.PerformanceMode;
 import dev.perfkit.cache.QueryCache;
+import dev.perfkit.internal.WarnThenDebug;
 import dev.perfkit.profile.QueryProfiler;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.mongodb.MongoMetricsCommandListener;
@@ -238,6 +239,7 @@ public final class MongoPerf {
     /** Shields the driver from a listener that throws. */
     private static final class SafeCommandListener implements CommandListener {
         private final CommandListener delegate;
+        private final WarnThenDebug failures = new WarnThenDebug(log);
 
         SafeCommandListener(CommandListener delegate) {
             this.delegate = delegate;
@@ -247,8 +249,8 @@ public final class MongoPerf {
         public void commandStarted(CommandStartedEvent event) {
             try {
                 delegate.commandStarted(event);
-            } catch (RuntimeException e) {
-                log.debug("Command listener failed", e);
+            } catch (RuntimeException | LinkageError | StackOverflowError e) {
+                failures.log("Command listener " + delegate.getClass().getName() + " failed", e);
             }
         }
 
@@ -256,8 +258,8 @@ public final class MongoPerf {
         public void commandSucceeded(CommandSucceededEvent event) {
             try {
                 delegate.commandSucceeded(event);
-            } catch (RuntimeException e) {
-                log.debug("Command listener failed", e);
+            } catch (RuntimeException | LinkageError | StackOverflowError e) {
+                failures.log("Command listener " + delegate.getClass().getName() + " failed", e);
             }
         }
 
@@ -265,8 +267,8 @@ public final class MongoPerf {
         public void commandFailed(CommandFailedEvent event) {
             try {
                 delegate.commandFailed(event);
-            } catch (RuntimeException e) {
-                log.debug("Command listener failed", e);
+            } catch (RuntimeException | LinkageError | StackOverflowError e) {
+                failures.log("Command listener " + delegate.getClass().getName() + " failed", e);
             }
         }
     }

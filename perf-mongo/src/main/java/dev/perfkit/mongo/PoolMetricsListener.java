@@ -7,6 +7,7 @@ import com.mongodb.event.ConnectionCheckedOutEvent;
 import com.mongodb.event.ConnectionPoolClosedEvent;
 import com.mongodb.event.ConnectionPoolCreatedEvent;
 import com.mongodb.event.ConnectionPoolListener;
+import dev.perfkit.internal.WarnThenDebug;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -24,6 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 final class PoolMetricsListener implements ConnectionPoolListener {
     private static final Logger log = LoggerFactory.getLogger(PoolMetricsListener.class);
+    private final WarnThenDebug failures = new WarnThenDebug(log);
 
     private static final class Pool {
         final AtomicInteger checkedOut = new AtomicInteger();
@@ -60,8 +62,8 @@ final class PoolMetricsListener implements ConnectionPoolListener {
             pool.waitSuccess = waitTimer(event.getServerId(), "success");
             pool.waitFailed = waitTimer(event.getServerId(), "failed");
             pools.put(event.getServerId(), pool);
-        } catch (RuntimeException e) {
-            log.debug("Could not register pool metrics", e);
+        } catch (RuntimeException | LinkageError e) {
+            failures.log("Could not register pool metrics", e);
         }
     }
 
@@ -73,8 +75,8 @@ final class PoolMetricsListener implements ConnectionPoolListener {
                 pool.checkedOut.incrementAndGet();
                 pool.waitSuccess.record(event.getElapsedTime(TimeUnit.NANOSECONDS), TimeUnit.NANOSECONDS);
             }
-        } catch (RuntimeException e) {
-            log.debug("Could not record a checkout", e);
+        } catch (RuntimeException | LinkageError e) {
+            failures.log("Could not record a checkout", e);
         }
     }
 
@@ -85,8 +87,8 @@ final class PoolMetricsListener implements ConnectionPoolListener {
             if (pool != null) {
                 pool.waitFailed.record(event.getElapsedTime(TimeUnit.NANOSECONDS), TimeUnit.NANOSECONDS);
             }
-        } catch (RuntimeException e) {
-            log.debug("Could not record a failed checkout", e);
+        } catch (RuntimeException | LinkageError e) {
+            failures.log("Could not record a failed checkout", e);
         }
     }
 
@@ -106,8 +108,8 @@ final class PoolMetricsListener implements ConnectionPoolListener {
                 registry.remove(pool.utilization);
                 registry.remove(pool.waitSuccess);
                 registry.remove(pool.waitFailed);
-            } catch (RuntimeException e) {
-                log.debug("Could not remove pool metrics", e);
+            } catch (RuntimeException | LinkageError e) {
+                failures.log("Could not remove pool metrics", e);
             }
         }
     }

@@ -12,14 +12,20 @@ import com.mongodb.event.ConnectionPoolCreatedEvent;
 import com.mongodb.event.ConnectionPoolListener;
 import com.mongodb.event.ConnectionPoolReadyEvent;
 import com.mongodb.event.ConnectionReadyEvent;
+import dev.perfkit.internal.WarnThenDebug;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Shields the driver from a pool listener that throws: the failure is logged and the driver goes on. */
+/**
+ * Shields the driver from a pool listener that throws — a {@code LinkageError} from a mismatched
+ * library version included: the failure is logged once at WARN, then at DEBUG, and the driver goes
+ * on.
+ */
 final class SafeConnectionPoolListener implements ConnectionPoolListener {
     private static final Logger log = LoggerFactory.getLogger(SafeConnectionPoolListener.class);
     private final ConnectionPoolListener delegate;
+    private final WarnThenDebug failures = new WarnThenDebug(log);
 
     SafeConnectionPoolListener(ConnectionPoolListener delegate) {
         this.delegate = delegate;
@@ -28,8 +34,8 @@ final class SafeConnectionPoolListener implements ConnectionPoolListener {
     private <E> void safely(Consumer<E> call, E event) {
         try {
             call.accept(event);
-        } catch (RuntimeException e) {
-            log.debug("Connection pool listener {} failed", delegate.getClass().getName(), e);
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
+            failures.log("Connection pool listener " + delegate.getClass().getName() + " failed", e);
         }
     }
 

@@ -61,4 +61,29 @@ class SafeListenersTest {
                 .doesNotThrowAnyException();
         org.assertj.core.api.Assertions.assertThat(listener.inFlightCount()).isZero();
     }
+
+    @Test
+    void listeners_thatThrowLinkageErrors_neverReachTheDriver() {
+        ConnectionPoolListener mismatched = new ConnectionPoolListener() {
+            @Override
+            public void connectionCheckedOut(ConnectionCheckedOutEvent event) {
+                throw new NoSuchMethodError("com.mongodb.event.ConnectionCheckedOutEvent.getElapsedTime");
+            }
+        };
+        SafeConnectionPoolListener safe = new SafeConnectionPoolListener(mismatched);
+        assertThatCode(() -> safe.connectionCheckedOut(new ConnectionCheckedOutEvent(new ConnectionId(server), 1, 1)))
+                .doesNotThrowAnyException();
+
+        ProfilingCommandListener listener = new ProfilingCommandListener(() -> {
+            throw new NoClassDefFoundError("dev/perfkit/profile/QueryProfiler");
+        });
+        BsonDocument command = BsonDocument.parse("{find: 'users', filter: {a: 1}}");
+        assertThatCode(() -> {
+                    listener.commandStarted(
+                            new com.mongodb.event.CommandStartedEvent(null, 1, 7, null, "db", "find", command));
+                    listener.commandSucceeded(new com.mongodb.event.CommandSucceededEvent(
+                            null, 1, 7, null, "db", "find", BsonDocument.parse("{ok: 1}"), 1_000));
+                })
+                .doesNotThrowAnyException();
+    }
 }
