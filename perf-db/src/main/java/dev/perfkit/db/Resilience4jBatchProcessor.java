@@ -442,6 +442,17 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
             return;
         }
         try {
+            drain(pending);
+        } finally {
+            // Whatever happened above, release the resources and every waiting closer: a second
+            // close() must never hang on a first one that failed half-way.
+            stopThreadsAndMeters();
+            terminated.complete(null);
+        }
+    }
+
+    private void drain(List<CompletableFuture<Void>> pending) {
+        try {
             allFinished(pending).get(spec.closeTimeout().toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             failUnfinished("closed after waiting " + spec.closeTimeout() + " (closeTimeout)");
@@ -451,6 +462,9 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
         } catch (ExecutionException e) {
             throw new IllegalStateException("unreachable: the drain future never fails", e);
         }
+    }
+
+    private void stopThreadsAndMeters() {
         lock.lock();
         try {
             if (delayTimer != null) {
@@ -464,7 +478,6 @@ final class Resilience4jBatchProcessor<T> implements BatchProcessor<T> {
             workers.shutdown();
         }
         removeMeters();
-        terminated.complete(null);
         if (shutdownHook != null && Thread.currentThread() != shutdownHook) {
             try {
                 Runtime.getRuntime().removeShutdownHook(shutdownHook);
