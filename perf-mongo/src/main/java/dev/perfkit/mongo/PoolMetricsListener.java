@@ -50,6 +50,14 @@ final class PoolMetricsListener implements ConnectionPoolListener {
         return serverId.getAddress().toString();
     }
 
+    /**
+     * The client's cluster id, unique per MongoClient (as in Micrometer's pool listener): two clients
+     * of one server on one registry never share, or remove, each other's meters.
+     */
+    private static String cluster(ServerId serverId) {
+        return serverId.getClusterId().getValue();
+    }
+
     @Override
     public void connectionPoolCreated(ConnectionPoolCreatedEvent event) {
         try {
@@ -58,6 +66,7 @@ final class PoolMetricsListener implements ConnectionPoolListener {
                             "perfkit.mongo.pool.utilization", pool, p -> (double) p.checkedOut.get() / p.maxSize)
                     .description("Connections checked out / maximum pool size")
                     .tag("server", server(event.getServerId()))
+                    .tag("cluster.id", cluster(event.getServerId()))
                     .register(registry);
             pool.waitSuccess = waitTimer(event.getServerId(), "success");
             pool.waitFailed = waitTimer(event.getServerId(), "failed");
@@ -118,6 +127,7 @@ final class PoolMetricsListener implements ConnectionPoolListener {
         return Timer.builder("perfkit.mongo.pool.checkout.wait")
                 .description("Time a connection checkout waited for a pooled connection")
                 .tag("server", server(serverId))
+                .tag("cluster.id", cluster(serverId))
                 .tag("status", status)
                 .register(registry);
     }

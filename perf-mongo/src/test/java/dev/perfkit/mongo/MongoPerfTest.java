@@ -111,6 +111,24 @@ class MongoPerfTest {
     }
 
     @Test
+    void twoInstrumentedClientsOfOneServer_oneRegistry_ownTheirPoolMeters() {
+        users.find().first();
+        MongoClient second =
+                MongoTestSupport.client(settings -> MongoPerf.instrument(settings, () -> profiler, meters));
+        second.getDatabase(users.getNamespace().getDatabaseName())
+                .getCollection("users")
+                .find()
+                .first();
+
+        assertThat(meters.find("perfkit.mongo.pool.utilization").gauges()).hasSize(2);
+        second.close();
+
+        assertThat(meters.find("perfkit.mongo.pool.utilization").gauges())
+                .as("closing one client leaves the other's gauge")
+                .hasSize(1);
+    }
+
+    @Test
     void listener_boundsItsInFlightState_andIgnoresUnknownCommands() {
         ProfilingCommandListener listener = new ProfilingCommandListener(() -> profiler);
         for (int i = 0; i < ProfilingCommandListener.MAX_IN_FLIGHT + 500; i++) {
