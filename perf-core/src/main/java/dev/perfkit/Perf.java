@@ -2,21 +2,27 @@ package dev.perfkit;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.perfkit.async.KeyedRateLimiter;
+import dev.perfkit.async.TaskPools;
 import dev.perfkit.batch.AsyncBatchHandler;
 import dev.perfkit.batch.BatchHandler;
 import dev.perfkit.batch.BatchProcessorBuilder;
 import dev.perfkit.cache.QueryCache;
+import dev.perfkit.internal.Durations;
 import dev.perfkit.memory.MemoryManager;
 import dev.perfkit.profile.QueryProfiler;
 import dev.perfkit.spi.BatchProcessorFactory;
 import dev.perfkit.spi.PerfProvider;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +55,8 @@ public final class Perf {
     private static volatile QueryCache queryCache;
     private static volatile MemoryManager memoryManager;
     private static volatile QueryProfiler queryProfiler;
+    private static volatile TaskPools taskPools;
+    private static final Map<String, KeyedRateLimiter> rateLimiters = new ConcurrentHashMap<>();
 
     private Perf() {}
 
@@ -72,6 +80,12 @@ public final class Perf {
             }
             if (queryProfiler != null) {
                 created.add("QueryProfiler");
+            }
+            if (taskPools != null) {
+                created.add("TaskPools");
+            }
+            if (!rateLimiters.isEmpty()) {
+                created.add("KeyedRateLimiter");
             }
             if (!created.isEmpty()) {
                 throw new IllegalStateException("PerfConfig already in use by " + String.join(", ", created)
@@ -197,6 +211,69 @@ public final class Perf {
     }
 
     /**
+     * Returns the process-wide task pools ({@code "database"}, {@code "api"}, {@code "cpu"} and any
+     * the host defines), created on first use from the configuration.
+     *
+     * @return the task pools
+     * @throws PerfException if perf-async is not on the class path
+     */
+    public static TaskPools getTaskPools() {
+        TaskPools current = taskPools;
+        if (current == null) {
+            synchronized (lock) {
+                current = taskPools;
+                if (current == null) {
+                    current = create("TaskPools", "perf-async", PerfProvider::createTaskPools);
+                    taskPools = current;
+                }
+            }
+        }
+        return current;
+    }
+
+    /**
+     * Returns the keyed rate limiter of this name, creating it on first use — the seeds'
+     * {@code @rate_limiter.limit(max_requests=10, window_seconds=60)}, per key:
+     *
+     * <pre>{@code
+     * if (!Perf.rateLimiter("receipt", 10, Duration.ofMinutes(1)).tryAcquire(userId)) { ... }
+     * }</pre>
+     *
+     * @param name the limiter's name
+     * @param permits permits per window per key, positive
+     * @param window the window, positive, at most 365 days
+     * @return the limiter
+     * @throws IllegalArgumentException if a limiter of this name exists with other limits, or a value
+     *     is out of range
+     * @throws PerfException if perf-async is not on the class path
+     */
+    public static KeyedRateLimiter rateLimiter(String name, int permits, Duration window) {
+        requireNonNull(name, "name");
+        if (permits <= 0) {
+            throw new IllegalArgumentException("permits must be positive: " + permits);
+        }
+        Durations.checkPositive("window", window);
+        KeyedRateLimiter limiter = rateLimiters.get(name);
+        if (limiter == null) {
+            synchronized (lock) {
+                limiter = rateLimiters.get(name);
+                if (limiter == null) {
+                    limiter = create(
+                            "KeyedRateLimiter",
+                            "perf-async",
+                            (provider, current) -> provider.createRateLimiter(current, name, permits, window));
+                    rateLimiters.put(name, limiter);
+                }
+            }
+        }
+        if (limiter.permits() != permits || !limiter.window().equals(window)) {
+            throw new IllegalArgumentException("rate limiter '" + name + "' already exists with " + limiter.permits()
+                    + " per " + limiter.window() + ", not " + permits + " per " + window);
+        }
+        return limiter;
+    }
+
+    /**
      * Closes every default component created so far and forgets them and the configuration, so the
      * next getter creates them anew. For tests and hot reload. A component that fails to close is
      * logged and the others are still closed.
@@ -206,9 +283,13 @@ public final class Perf {
             closeQuietly(queryCache);
             closeQuietly(memoryManager);
             closeQuietly(queryProfiler);
+            closeQuietly(taskPools);
+            rateLimiters.values().forEach(Perf::closeQuietly);
             queryCache = null;
             memoryManager = null;
             queryProfiler = null;
+            taskPools = null;
+            rateLimiters.clear();
             config = null;
         }
     }

@@ -379,6 +379,45 @@ public final class PerfConfig {
         return get(Setting.MEMORY_PRESSURE_RELIEF);
     }
 
+    /** Tasks the {@code "database"} task pool runs at once ({@code ASYNC_DATABASE_CONCURRENCY}). */
+    public int asyncDatabaseConcurrency() {
+        return get(Setting.ASYNC_DATABASE_CONCURRENCY);
+    }
+
+    /** Tasks the {@code "api"} task pool runs at once ({@code ASYNC_API_CONCURRENCY}). */
+    public int asyncApiConcurrency() {
+        return get(Setting.ASYNC_API_CONCURRENCY);
+    }
+
+    /**
+     * Tasks the {@code "cpu"} task pool runs at once ({@code ASYNC_CPU_CONCURRENCY}); the setting's
+     * 0 means one per available processor, which this returns.
+     */
+    public int asyncCpuConcurrency() {
+        int configured = get(Setting.ASYNC_CPU_CONCURRENCY);
+        return configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Tasks each task pool lets wait for a slot ({@code ASYNC_QUEUE_CAPACITY}). */
+    public int asyncQueueCapacity() {
+        return get(Setting.ASYNC_QUEUE_CAPACITY);
+    }
+
+    /** Longest a task waits for a slot before it is rejected ({@code ASYNC_WAIT_TIMEOUT_MS}). */
+    public Duration asyncWaitTimeout() {
+        return get(Setting.ASYNC_WAIT_TIMEOUT_MS);
+    }
+
+    /** Whether task pools use virtual threads when the JDK has them ({@code ASYNC_VIRTUAL_THREADS}). */
+    public boolean asyncVirtualThreads() {
+        return get(Setting.ASYNC_VIRTUAL_THREADS);
+    }
+
+    /** Keys a keyed rate limiter remembers at most ({@code RATE_LIMIT_MAX_KEYS}). */
+    public int rateLimitMaxKeys() {
+        return get(Setting.RATE_LIMIT_MAX_KEYS);
+    }
+
     /** The registry every component publishes its metrics to; by default {@link Metrics#globalRegistry}. */
     public MeterRegistry meterRegistry() {
         return meterRegistry;
@@ -678,6 +717,82 @@ public final class PerfConfig {
          */
         public Builder memoryPressureRelief(boolean memoryPressureRelief) {
             return set(Setting.MEMORY_PRESSURE_RELIEF, "memoryPressureRelief", memoryPressureRelief);
+        }
+
+        /**
+         * Sets how many tasks the {@code "database"} task pool runs at once.
+         *
+         * @param asyncDatabaseConcurrency a positive number
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder asyncDatabaseConcurrency(int asyncDatabaseConcurrency) {
+            return set(Setting.ASYNC_DATABASE_CONCURRENCY, "asyncDatabaseConcurrency", asyncDatabaseConcurrency);
+        }
+
+        /**
+         * Sets how many tasks the {@code "api"} task pool runs at once.
+         *
+         * @param asyncApiConcurrency a positive number
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder asyncApiConcurrency(int asyncApiConcurrency) {
+            return set(Setting.ASYNC_API_CONCURRENCY, "asyncApiConcurrency", asyncApiConcurrency);
+        }
+
+        /**
+         * Sets how many tasks the {@code "cpu"} task pool runs at once.
+         *
+         * @param asyncCpuConcurrency zero (one per processor) or a positive number
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder asyncCpuConcurrency(int asyncCpuConcurrency) {
+            return set(Setting.ASYNC_CPU_CONCURRENCY, "asyncCpuConcurrency", asyncCpuConcurrency);
+        }
+
+        /**
+         * Sets how many tasks each task pool lets wait for a slot.
+         *
+         * @param asyncQueueCapacity zero or more
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder asyncQueueCapacity(int asyncQueueCapacity) {
+            return set(Setting.ASYNC_QUEUE_CAPACITY, "asyncQueueCapacity", asyncQueueCapacity);
+        }
+
+        /**
+         * Sets the longest a task waits for a slot before it is rejected.
+         *
+         * @param asyncWaitTimeout at least 1 ms, at most 365 days
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder asyncWaitTimeout(Duration asyncWaitTimeout) {
+            return set(Setting.ASYNC_WAIT_TIMEOUT_MS, "asyncWaitTimeout", asyncWaitTimeout);
+        }
+
+        /**
+         * Sets whether task pools use virtual threads when the JDK has them (21 and later).
+         *
+         * @param asyncVirtualThreads on or off
+         * @return this builder
+         */
+        public Builder asyncVirtualThreads(boolean asyncVirtualThreads) {
+            return set(Setting.ASYNC_VIRTUAL_THREADS, "asyncVirtualThreads", asyncVirtualThreads);
+        }
+
+        /**
+         * Sets how many keys a keyed rate limiter remembers at most.
+         *
+         * @param rateLimitMaxKeys a positive number
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder rateLimitMaxKeys(int rateLimitMaxKeys) {
+            return set(Setting.RATE_LIMIT_MAX_KEYS, "rateLimitMaxKeys", rateLimitMaxKeys);
         }
 
         /**

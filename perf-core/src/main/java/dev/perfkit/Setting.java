@@ -110,6 +110,26 @@ final class Setting<T> {
             true,
             true);
 
+    static final Setting<Integer> ASYNC_DATABASE_CONCURRENCY =
+            count("ASYNC_DATABASE_CONCURRENCY", 1, "Tasks the \"database\" task pool runs at once", 5, 10, 20);
+    static final Setting<Integer> ASYNC_API_CONCURRENCY =
+            count("ASYNC_API_CONCURRENCY", 1, "Tasks the \"api\" task pool runs at once", 5, 10, 20);
+    static final Setting<Integer> ASYNC_CPU_CONCURRENCY = count(
+            "ASYNC_CPU_CONCURRENCY", 0, "Tasks the \"cpu\" task pool runs at once; 0 = one per processor", 0, 0, 0);
+    static final Setting<Integer> ASYNC_QUEUE_CAPACITY =
+            count("ASYNC_QUEUE_CAPACITY", 0, "Tasks each task pool lets wait for a slot", 100, 1_000, 5_000);
+    static final Setting<Duration> ASYNC_WAIT_TIMEOUT_MS = millis(
+            "ASYNC_WAIT_TIMEOUT_MS", 1, "Longest a task waits for a slot before it is rejected", 30_000, 10_000, 5_000);
+    static final Setting<Boolean> ASYNC_VIRTUAL_THREADS = flag(
+            "ASYNC_VIRTUAL_THREADS", "Run pool tasks on virtual threads when the JDK has them (21+)", true, true, true);
+    static final Setting<Integer> RATE_LIMIT_MAX_KEYS = count(
+            "RATE_LIMIT_MAX_KEYS",
+            1,
+            "Keys a keyed rate limiter remembers at most (idle keys are forgotten sooner)",
+            10_000,
+            100_000,
+            1_000_000);
+
     /** Every setting, in the order of docs/configuration.md and of {@code describe()}. */
     static final List<Setting<?>> ALL = List.of(
             MEMORY_LIMIT_MB,
@@ -130,7 +150,14 @@ final class Setting<T> {
             MEMORY_READ_CACHE_MS,
             GC_MIN_INTERVAL,
             MEMORY_INTENSIVE_LOG_MB,
-            MEMORY_PRESSURE_RELIEF);
+            MEMORY_PRESSURE_RELIEF,
+            ASYNC_DATABASE_CONCURRENCY,
+            ASYNC_API_CONCURRENCY,
+            ASYNC_CPU_CONCURRENCY,
+            ASYNC_QUEUE_CAPACITY,
+            ASYNC_WAIT_TIMEOUT_MS,
+            ASYNC_VIRTUAL_THREADS,
+            RATE_LIMIT_MAX_KEYS);
 
     private final String name;
     private final Kind kind;

@@ -1,9 +1,12 @@
 package dev.perfkit.spi;
 
 import dev.perfkit.PerfConfig;
+import dev.perfkit.async.KeyedRateLimiter;
+import dev.perfkit.async.TaskPools;
 import dev.perfkit.cache.QueryCache;
 import dev.perfkit.memory.MemoryManager;
 import dev.perfkit.profile.QueryProfiler;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -59,6 +62,29 @@ public interface PerfProvider {
      * @return the factory, or empty when this provider has none
      */
     default Optional<BatchProcessorFactory> batchProcessorFactory() {
+        return Optional.empty();
+    }
+
+    /**
+     * Creates the default task pools.
+     *
+     * @param config the configuration
+     * @return the pools, or empty when this provider has none
+     */
+    default Optional<TaskPools> createTaskPools(PerfConfig config) {
+        return Optional.empty();
+    }
+
+    /**
+     * Creates a keyed rate limiter.
+     *
+     * @param config the configuration
+     * @param name the limiter's name
+     * @param permits permits per window per key, positive
+     * @param window the window, positive
+     * @return the limiter, or empty when this provider has none
+     */
+    default Optional<KeyedRateLimiter> createRateLimiter(PerfConfig config, String name, int permits, Duration window) {
         return Optional.empty();
     }
 }
