@@ -21,7 +21,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -40,9 +39,14 @@ import java.util.function.Supplier;
  * takes one for the next queued task under the same lock, so a permit is never free while a task
  * waits. Tasks start outside the lock.
  *
- * Waiting: a queued task has a timer for the wait timeout; whichever of "started" and "timed out"
- * removes it from the queue first wins. Cancelling a task's future removes it from the queue, or
- * interrupts it if it runs.
+ * Waiting: every task of a pool waits at most the same wait timeout and the queue is FIFO, so the
+ * head always has the earliest deadline: one timer per pool, set for the head's deadline, expires
+ * every overdue task at the head and re-arms for the new head (no timer per task). Whichever of
+ * "started" and "expired" removes a task from the queue first wins. Cancelling a task's future
+ * removes it from the queue, or interrupts it if it runs.
+ *
+ * Running: a task runs on an executor thread which, when it finishes a synchronous task and
+ * another waits, runs that one too (handing it to another thread would cost a wake-up per task).
  */
 final class BulkheadTaskPool implements TaskPool {
     private final String name;
@@ -58,6 +62,7 @@ final class BulkheadTaskPool implements TaskPool {
     private final ReentrantLock lock = new ReentrantLock();
     private final ArrayDeque<Job<?>> queue = new ArrayDeque<>();
     private final List<Job<?>> running = new ArrayList<>();
+    private ScheduledFuture<?> expiryCheck; // guarded by lock: armed while tasks wait
     private boolean closed;
 
     private final LongAdder completed = new LongAdder();
@@ -70,8 +75,17 @@ final class BulkheadTaskPool implements TaskPool {
         final Callable<T> callable; // one of the two
         final Supplier<? extends CompletionStage<T>> async;
         final long submittedNanos = System.nanoTime();
-        ScheduledFuture<?> waitTimer; // guarded by lock
-        volatile Future<?> execution;
+        private Thread runner; // guarded by this job's monitor: the thread running it, if it runs
+
+        synchronized void running(Thread thread) {
+            runner = thread;
+        }
+
+        synchronized void interrupt() {
+            if (runner != null) {
+                runner.interrupt();
+            }
+        }
 
         Job(Callable<T> callable, Supplier<? extends CompletionStage<T>> async) {
             this.callable = callable;
@@ -130,7 +144,9 @@ final class BulkheadTaskPool implements TaskPool {
                 running.add(job);
             } else if (queue.size() < queueCapacity) {
                 queue.addLast(job);
-                job.waitTimer = timer.schedule(() -> expire(job), waitTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                if (expiryCheck == null) {
+                    expiryCheck = timer.schedule(this::expireOverdue, waitTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                }
             } else {
                 full = true;
             }
@@ -158,15 +174,25 @@ final class BulkheadTaskPool implements TaskPool {
         }
     }
 
-    private void expire(Job<?> job) {
-        boolean removed;
+    /** Rejects every waiting task past its wait timeout, then re-arms for the new head. */
+    private void expireOverdue() {
+        List<Job<?>> overdue = new ArrayList<>();
         lock.lock();
         try {
-            removed = queue.remove(job);
+            expiryCheck = null;
+            long timeoutNanos = waitTimeout.toNanos();
+            long now = System.nanoTime();
+            while (!queue.isEmpty() && now - queue.peekFirst().submittedNanos >= timeoutNanos) {
+                overdue.add(queue.pollFirst());
+            }
+            if (!queue.isEmpty() && !closed) {
+                long due = queue.peekFirst().submittedNanos + timeoutNanos - now;
+                expiryCheck = timer.schedule(this::expireOverdue, Math.max(0, due), TimeUnit.NANOSECONDS);
+            }
         } finally {
             lock.unlock();
         }
-        if (removed) {
+        for (Job<?> job : overdue) {
             rejected.increment();
             job.future.completeExceptionally(new TaskRejectedException("task waited " + waitTimeout
                     + " (the wait timeout) for a free slot in task pool '" + name + "'; it was not run"));
@@ -176,70 +202,101 @@ final class BulkheadTaskPool implements TaskPool {
     private void cancelled(Job<?> job) {
         lock.lock();
         try {
-            if (queue.remove(job) && job.waitTimer != null) {
-                job.waitTimer.cancel(false);
-            }
+            queue.remove(job);
         } finally {
             lock.unlock();
         }
-        Future<?> execution = job.execution;
-        if (execution != null) {
-            execution.cancel(true);
-        }
+        job.interrupt();
     }
 
-    private <T> void start(Job<T> job) {
+    private void start(Job<?> job) {
         waitTimes.record(System.nanoTime() - job.submittedNanos, TimeUnit.NANOSECONDS);
         try {
-            job.execution = executor.submit(() -> run(job));
+            executor.execute(() -> run(job));
         } catch (RejectedExecutionException e) { // closed under us
             job.future.completeExceptionally(new IllegalStateException("task pool '" + name + "' is closed", e));
-            release(job);
+            Job<?> next = release(job);
+            while (next != null) {
+                next.future.completeExceptionally(new IllegalStateException("task pool '" + name + "' is closed", e));
+                next = release(next);
+            }
         }
     }
 
-    private <T> void run(Job<T> job) {
+    /**
+     * Runs a job on an executor thread and then, while tasks wait and this one was synchronous,
+     * the next ones on the same thread: handing each to another thread would cost a wake-up per
+     * task (measured: most of a pool's per-task cost).
+     */
+    private void run(Job<?> first) {
+        Job<?> job = first;
+        while (job != null) {
+            job = runOne(job);
+        }
+    }
+
+    /** Runs one job; returns the next job to run on this thread, holding its permit, or null. */
+    private <T> Job<?> runOne(Job<T> job) {
         if (job.future.isDone()) { // cancelled before it started
-            release(job);
-            return;
+            return release(job);
         }
         long start = System.nanoTime();
         if (job.callable != null) {
+            T value;
+            Throwable failure = null;
+            job.running(Thread.currentThread());
             try {
-                T value = job.callable.call();
-                finish(job, value, null, start);
-            } catch (Throwable failure) {
-                finish(job, null, failure, start);
+                value = job.callable.call();
+            } catch (Throwable thrown) {
+                value = null;
+                failure = thrown;
+            } finally {
+                job.running(null);
+                // A cancel that raced the task's end must not interrupt the next task on this thread.
+                boolean ignored = Thread.interrupted();
             }
-            return;
+            return finish(job, value, failure, start);
         }
         CompletionStage<T> stage;
         try {
             stage = requireNonNull(job.async.get(), "the task returned a null CompletionStage");
         } catch (Throwable failure) {
-            finish(job, null, failure, start);
-            return;
+            return finish(job, null, failure, start);
         }
-        stage.whenComplete((value, failure) -> finish(job, value, unwrap(failure), start));
+        // The stage completes on some other thread (or this one): start the next task from there
+        // through the executor, never inline on a thread that is not ours.
+        stage.whenComplete((value, failure) -> startLater(finish(job, value, unwrap(failure), start)));
+        return null;
     }
 
-    private <T> void finish(Job<T> job, T value, Throwable failure, long start) {
+    private void startLater(Job<?> next) {
+        if (next != null) {
+            start(next);
+        }
+    }
+
+    /** Settles a finished job; returns the next job, holding its permit, or null. */
+    private <T> Job<?> finish(Job<T> job, T value, Throwable failure, long start) {
         runTimes.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         if (failure == null) {
             completed.increment();
         } else {
             failed.increment();
         }
-        release(job);
+        Job<?> next = release(job);
         if (failure == null) {
             job.future.complete(value);
         } else {
             job.future.completeExceptionally(failure);
         }
+        if (next != null) {
+            waitTimes.record(System.nanoTime() - next.submittedNanos, TimeUnit.NANOSECONDS);
+        }
+        return next;
     }
 
-    /** Frees the job's slot and hands it to the next waiting task, if any. */
-    private void release(Job<?> job) {
+    /** Frees the job's slot and hands it to the next waiting task, returned holding the permit. */
+    private Job<?> release(Job<?> job) {
         Job<?> next = null;
         lock.lock();
         try {
@@ -247,9 +304,6 @@ final class BulkheadTaskPool implements TaskPool {
             bulkhead.onComplete();
             while (!queue.isEmpty() && next == null) {
                 Job<?> candidate = queue.pollFirst();
-                if (candidate.waitTimer != null) {
-                    candidate.waitTimer.cancel(false);
-                }
                 if (!candidate.future.isDone() && bulkhead.tryAcquirePermission()) {
                     next = candidate;
                     running.add(candidate);
@@ -258,9 +312,7 @@ final class BulkheadTaskPool implements TaskPool {
         } finally {
             lock.unlock();
         }
-        if (next != null) {
-            start(next);
-        }
+        return next;
     }
 
     // ---- gather
@@ -401,6 +453,10 @@ final class BulkheadTaskPool implements TaskPool {
             closed = true;
             waiting = new ArrayList<>(queue);
             queue.clear();
+            if (expiryCheck != null) {
+                expiryCheck.cancel(false);
+                expiryCheck = null;
+            }
             started = new ArrayList<>(running);
         } finally {
             lock.unlock();
@@ -408,9 +464,6 @@ final class BulkheadTaskPool implements TaskPool {
         IllegalStateException closing =
                 new IllegalStateException("task pool '" + name + "' was closed before the task started");
         for (Job<?> job : waiting) {
-            if (job.waitTimer != null) {
-                job.waitTimer.cancel(false);
-            }
             job.future.completeExceptionally(closing);
         }
         started.forEach(job -> job.future.cancel(true));

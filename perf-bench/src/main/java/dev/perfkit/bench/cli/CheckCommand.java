@@ -2,6 +2,9 @@ package dev.perfkit.bench.cli;
 
 import dev.perfkit.Perf;
 import dev.perfkit.PerfConfig;
+import dev.perfkit.async.KeyedRateLimiter;
+import dev.perfkit.async.TaskPoolStats;
+import dev.perfkit.async.TaskPools;
 import dev.perfkit.batch.BatchProcessor;
 import dev.perfkit.bench.EmbeddedMongo;
 import dev.perfkit.cache.QueryCache;
@@ -121,6 +124,35 @@ final class CheckCommand implements Callable<Integer> {
             }
             return "2 items processed in a flushed batch";
         }));
+        results.add(check("Task pools", () -> {
+            TaskPools pools = Perf.getTaskPools();
+            List<Integer> squares = pools.pool(TaskPools.CPU)
+                    .gather(List.<Callable<Integer>>of(() -> 1, () -> 4, () -> 9), Duration.ofSeconds(10))
+                    .get(10, TimeUnit.SECONDS);
+            if (!squares.equals(List.of(1, 4, 9))) {
+                throw new IllegalStateException("gather returned " + squares);
+            }
+            StringBuilder sizes = new StringBuilder();
+            for (String name : pools.names()) {
+                TaskPoolStats stats = pools.pool(name).stats();
+                sizes.append(sizes.length() == 0 ? "" : ", ")
+                        .append(name)
+                        .append(' ')
+                        .append(stats.maxConcurrency());
+            }
+            return sizes + " at once; gather ok";
+        }));
+        results.add(check("Rate limiter", () -> {
+            KeyedRateLimiter limiter = Perf.rateLimiter("perfkit-check", 2, Duration.ofMinutes(1));
+            boolean first = limiter.tryAcquire("check");
+            boolean second = limiter.tryAcquire("check");
+            boolean third = limiter.tryAcquire("check");
+            if (!first || !second || third) {
+                throw new IllegalStateException("2 per minute gave " + first + ", " + second + ", " + third);
+            }
+            return "2 per minute per key: third refused, retry after "
+                    + limiter.retryAfter("check").toSeconds() + " s";
+        }));
         results.add(check("MongoDB", () -> {
             try (EmbeddedMongo server = EmbeddedMongo.start(mongo.uri)) {
                 PingResult ping = MongoPerf.ping(server.connectionString(), timeout);
@@ -145,10 +177,12 @@ final class CheckCommand implements Callable<Integer> {
         requireClass("dev.perfkit.memory.oshi.OshiMemoryManager", "perf-memory", missing);
         requireClass("dev.perfkit.db.MicrometerQueryProfiler", "perf-db", missing);
         requireClass("dev.perfkit.mongo.MongoPerf", "perf-mongo", missing);
+        requireClass("dev.perfkit.async.bulkhead.BulkheadTaskPools", "perf-async", missing);
         if (!missing.isEmpty()) {
             throw new IllegalStateException("missing " + String.join(", ", missing));
         }
-        return "perf-core, perf-memory, perf-cache, perf-db, perf-mongo (providers: " + String.join(", ", found) + ")";
+        return "perf-core, perf-memory, perf-cache, perf-db, perf-mongo, perf-async (providers: "
+                + String.join(", ", found) + ")";
     }
 
     private static void requireClass(String className, String artifact, List<String> missing) {

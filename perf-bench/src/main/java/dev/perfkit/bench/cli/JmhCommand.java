@@ -28,7 +28,7 @@ import picocli.CommandLine.Unmatched;
             "Runs the JMH benchmarks; every argument goes to JMH (try: jmh -l, jmh QueryCacheBenchmark -prof gc).",
             "Benchmarks: QueryCacheBenchmark, MemoryManagerBenchmark, QueryProfilerBenchmark, BatchProcessorBenchmark,",
             "QueryShapeBenchmark, MongoQueryOptimizerBenchmark, MongoWriteBenchmark, CachedFindBenchmark,",
-            "InstrumentationBenchmark, CommandListenerBenchmark."
+            "InstrumentationBenchmark, CommandListenerBenchmark, TaskPoolBenchmark, KeyedRateLimiterBenchmark."
         })
 final class JmhCommand implements Callable<Integer> {
     /** Every argument, in order, options included: JMH parses them. */

@@ -78,8 +78,10 @@ class PerfkitCliTest {
                 .contains("✅ Query cache")
                 .contains("✅ Query profiler")
                 .contains("✅ Batch processor")
+                .contains("✅ Task pools")
+                .contains("✅ Rate limiter")
                 .contains("✅ MongoDB")
-                .contains("All 7 checks passed.")
+                .contains("All 9 checks passed.")
                 .doesNotContain("❌");
     }
 
@@ -97,7 +99,7 @@ class PerfkitCliTest {
         assertThat(run.out())
                 .contains("❌ MongoDB")
                 .contains("no server answered at mongodb://localhost:" + port + " within 1000 ms")
-                .contains("1 of 7 checks failed.");
+                .contains("1 of 9 checks failed.");
     }
 
     @Test
