@@ -3,6 +3,7 @@ package dev.perfkit.profile;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
@@ -68,6 +69,29 @@ public interface QueryProfiler extends AutoCloseable {
             Duration duration,
             boolean success,
             long resultSize);
+
+    /**
+     * Records one query whose shape the caller has computed already (instrumentation computes it
+     * once per command while the command document is readable). Implementations that keep shapes
+     * override it; the default records the query without its shape.
+     *
+     * @param collection the collection queried
+     * @param operation the operation
+     * @param shape the query's shape (filter and sort)
+     * @param nanos how long it took, in nanoseconds, zero or more
+     * @param success whether it succeeded
+     * @param resultSize documents returned or affected, or -1 when unknown
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code nanos} is negative
+     */
+    default void recordShape(
+            String collection, String operation, QueryShape shape, long nanos, boolean success, long resultSize) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("nanos must not be negative: " + nanos);
+        }
+        Objects.requireNonNull(shape, "shape");
+        recordQuery(collection, operation, Map.of(), Duration.ofNanos(nanos), success, resultSize);
+    }
 
     /**
      * Times a call and records it: success or failure, and the result size when the result is a

@@ -241,6 +241,18 @@ public final class MicrometerQueryProfiler implements QueryProfiler {
         }
     }
 
+    @Override
+    public void recordShape(
+            String collection, String operation, QueryShape shape, long nanos, boolean success, long resultSize) {
+        requireNonNull(collection, "collection");
+        requireNonNull(operation, "operation");
+        requireNonNull(shape, "shape");
+        if (nanos < 0) {
+            throw new IllegalArgumentException("nanos must not be negative: " + nanos);
+        }
+        recordQuietly(collection, operation, shape, nanos, success, resultSize);
+    }
+
     /** The holder of (collection, operation), or of the "other" bucket past the caps. */
     private OperationHolder holder(String collection, String operation) {
         ConcurrentHashMap<String, OperationHolder> byOperation = operations.get(collection);

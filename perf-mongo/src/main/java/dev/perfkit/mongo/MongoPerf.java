@@ -75,8 +75,11 @@ public final class MongoPerf {
         requireNonNull(settings, "settings");
         requireNonNull(profiler, "profiler");
         requireNonNull(registry, "registry");
-        settings.addCommandListener(new ProfilingCommandListener(profiler));
-        settings.addCommandListener(new SafeCommandListener(new MongoMetricsCommandListener(registry)));
+        // Micrometer's listener first, with ours as its tags provider: one reading of each command
+        // serves both (see ProfilingCommandListener).
+        ProfilingCommandListener profiling = new ProfilingCommandListener(profiler);
+        settings.addCommandListener(new SafeCommandListener(new MongoMetricsCommandListener(registry, profiling)));
+        settings.addCommandListener(profiling);
         settings.applyToConnectionPoolSettings(pool -> pool.addConnectionPoolListener(
                         new SafeConnectionPoolListener(new MongoMetricsConnectionPoolListener(registry)))
                 .addConnectionPoolListener(new PoolMetricsListener(registry)));

@@ -1,12 +1,17 @@
 package dev.perfkit.mongo;
 
+import com.mongodb.event.CommandEvent;
 import com.mongodb.event.CommandFailedEvent;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
 import com.mongodb.event.CommandSucceededEvent;
+import dev.perfkit.internal.QueryShapeCache;
 import dev.perfkit.internal.WarnThenDebug;
 import dev.perfkit.profile.QueryProfiler;
-import java.time.Duration;
+import dev.perfkit.profile.QueryShape;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.mongodb.MongoCommandTagsProvider;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,37 +24,69 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /*
- * Feeds driver commands into a QueryProfiler. On start it extracts the collection, the filter and
- * the sort from the command document; on success or failure it records them with the driver's
- * elapsed time and, on success, the number of documents returned or affected.
+ * Feeds driver commands into a QueryProfiler, and gives Micrometer's MongoMetricsCommandListener
+ * its tags (so the two share one reading of each command).
  *
- * The command document of a started event is a view over the driver's network buffer, valid only
- * during the callback, so the filter and sort are copied there.
+ * Cost: registering any command listener makes the driver build an event per command; what this
+ * class adds is kept small. On start it reads the collection, filter and sort from the command
+ * document (a view over the driver's network buffer, valid only during the callback) and turns
+ * them into a QueryShape at once through a QueryShapeCache — a structural fingerprint and a map
+ * lookup, no copy of the filter — and looks up the command's metric tags in a small cache. On
+ * finish it records the shape with the driver's elapsed time; nothing is parsed twice.
+ *
+ * Order: MongoPerf.instrument registers Micrometer's listener (with this as its tags provider)
+ * before this listener, so the provider's commandStarted reads the command first and this
+ * listener's commandSucceeded, which forgets the command, runs after Micrometer asked for its tags.
  *
  * State: started commands wait in a map keyed by request id until they finish. The map is bounded
  * (MAX_IN_FLIGHT); past the bound new commands are simply not profiled. A command whose finish never
  * arrives (a connection dropped mid-command) would stay, so entries are also dropped when the map
- * is full and older than a minute. Nothing here ever throws into the driver.
+ * is full and older than a minute. Collection tags are capped like the profiler's collections
+ * (MAX_TAGGED_COLLECTIONS, then "other"). Nothing here ever throws into the driver.
  */
-final class ProfilingCommandListener implements CommandListener {
+final class ProfilingCommandListener implements CommandListener, MongoCommandTagsProvider {
     private static final Logger log = LoggerFactory.getLogger(ProfilingCommandListener.class);
     static final int MAX_IN_FLIGHT = 10_000;
+    static final int MAX_TAGGED_COLLECTIONS = 100;
     private static final long STALE_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final Set<String> PROFILED =
             Set.of("find", "aggregate", "count", "distinct", "update", "delete", "findAndModify", "insert", "getMore");
 
-    private record Started(String collection, BsonDocument filter, BsonDocument sort, long startNanos) {}
+    /** A started command: what the profiler and the metric need at its end. */
+    private record Started(String collection, QueryShape shape, CommandTags tags, long startNanos) {}
+
+    /** The metric tags of one (command, collection, server) for both outcomes. */
+    private record CommandTags(Tags success, Tags failed) {}
+
+    private record TagsKey(String command, String collection, String clusterId, String server) {}
 
     private final WarnThenDebug failures = new WarnThenDebug(log);
     private final Supplier<QueryProfiler> profiler;
+    private final QueryShapeCache shapes = QueryShapeCache.create(10_000);
     private final ConcurrentHashMap<Integer, Started> inFlight = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<TagsKey, CommandTags> tagsCache = new ConcurrentHashMap<>();
+    private final Set<String> taggedCollections = ConcurrentHashMap.newKeySet();
 
     ProfilingCommandListener(Supplier<QueryProfiler> profiler) {
         this.profiler = profiler;
     }
 
+    // ---- reading a started command
+
+    /**
+     * Both roles' start callback (CommandListener and MongoCommandTagsProvider declare the same
+     * method): Micrometer's listener calls it first, as the tags provider; the second call, as a
+     * listener, finds the command read already.
+     */
     @Override
     public void commandStarted(CommandStartedEvent event) {
+        if (inFlight.containsKey(event.getRequestId())) {
+            return; // read already, as Micrometer's tags provider
+        }
+        readStarted(event);
+    }
+
+    private void readStarted(CommandStartedEvent event) {
         try {
             String name = event.getCommandName();
             if (!PROFILED.contains(name)) {
@@ -67,19 +104,60 @@ final class ProfilingCommandListener implements CommandListener {
             if (collection == null) {
                 return;
             }
-            // The event's document is a view over the network buffer, reused once the command is
-            // sent: copy what we keep now.
+            QueryShape shape = shapes.shapeOf(filterOf(name, command), sortOf(name, command));
             inFlight.put(
                     event.getRequestId(),
-                    new Started(
-                            collection,
-                            filterOf(name, command).clone(),
-                            sortOf(name, command).clone(),
-                            System.nanoTime()));
+                    new Started(collection, shape, tagsOf(event, name, collection), System.nanoTime()));
         } catch (RuntimeException | StackOverflowError | LinkageError e) {
             failures.log("Could not read a started " + event.getCommandName() + " command; not profiling it", e);
         }
     }
+
+    // ---- Micrometer's tags
+
+    @Override
+    public Iterable<Tag> commandTags(CommandEvent event) {
+        Started started = inFlight.get(event.getRequestId());
+        CommandTags tags = started != null ? started.tags() : tagsOf(event, event.getCommandName(), "unknown");
+        return event instanceof CommandSucceededEvent ? tags.success() : tags.failed();
+    }
+
+    private CommandTags tagsOf(CommandEvent event, String command, String collection) {
+        String tagged = collection;
+        if (!taggedCollections.contains(collection)) {
+            if (taggedCollections.size() < MAX_TAGGED_COLLECTIONS) {
+                taggedCollections.add(collection);
+            } else {
+                tagged = "other";
+            }
+        }
+        String clusterId = event.getConnectionDescription() == null
+                ? "unknown"
+                : event.getConnectionDescription()
+                        .getConnectionId()
+                        .getServerId()
+                        .getClusterId()
+                        .getValue();
+        String server = event.getConnectionDescription() == null
+                ? "unknown"
+                : event.getConnectionDescription().getServerAddress().toString();
+        TagsKey key = new TagsKey(command, tagged, clusterId, server);
+        CommandTags tags = tagsCache.get(key);
+        if (tags == null) {
+            Tags common = Tags.of(
+                    Tag.of("command", command),
+                    Tag.of("collection", tagged),
+                    Tag.of("cluster.id", clusterId),
+                    Tag.of("server.address", server));
+            tags = new CommandTags(common.and("status", "SUCCESS"), common.and("status", "FAILED"));
+            if (tagsCache.size() < MAX_TAGGED_COLLECTIONS * 20) {
+                tagsCache.putIfAbsent(key, tags);
+            }
+        }
+        return tags;
+    }
+
+    // ---- finishing
 
     @Override
     public void commandSucceeded(CommandSucceededEvent event) {
@@ -109,73 +187,71 @@ final class ProfilingCommandListener implements CommandListener {
     }
 
     private void record(String command, Started started, long nanos, boolean success, long count) {
-        profiler.get()
-                .recordQuery(
-                        started.collection(),
-                        command,
-                        toDocument(started.filter()),
-                        sortDirections(started.sort()),
-                        Duration.ofNanos(Math.max(0, nanos)),
-                        success,
-                        count);
+        profiler.get().recordShape(started.collection(), command, started.shape(), Math.max(0, nanos), success, count);
     }
 
     int inFlightCount() {
         return inFlight.size();
     }
 
-    private String collectionOf(String name, BsonDocument command) {
-        if (name.equals("getMore")) {
-            BsonValue collection = command.get("collection");
-            return collection != null && collection.isString()
-                    ? collection.asString().getValue()
-                    : null;
-        }
-        BsonValue collection = command.get(name);
+    private static String collectionOf(String name, BsonDocument command) {
+        BsonValue collection = command.get(name.equals("getMore") ? "collection" : name);
         return collection != null && collection.isString()
                 ? collection.asString().getValue()
                 : null;
     }
 
-    private static BsonDocument filterOf(String name, BsonDocument command) {
+    private static Map<String, ?> filterOf(String name, BsonDocument command) {
         return switch (name) {
             case "find" -> documentOrEmpty(command.get("filter"));
             case "count", "distinct", "findAndModify" -> documentOrEmpty(command.get("query"));
             case "update" -> firstStatement(command.get("updates"), "q");
             case "delete" -> firstStatement(command.get("deletes"), "q");
             case "aggregate" -> firstMatch(command.get("pipeline"));
-            default -> new BsonDocument();
+            default -> Map.of();
         };
     }
 
-    private static BsonDocument sortOf(String name, BsonDocument command) {
-        return name.equals("find") || name.equals("findAndModify")
-                ? documentOrEmpty(command.get("sort"))
-                : new BsonDocument();
+    /** The sort as field -> 1 / -1 in Java numbers, which QueryShape reads; {$meta: ...} sorts are left out. */
+    private static Map<String, ?> sortOf(String name, BsonDocument command) {
+        if (!name.equals("find") && !name.equals("findAndModify")) {
+            return Map.of();
+        }
+        BsonValue sort = command.get("sort");
+        if (sort == null || !sort.isDocument() || sort.asDocument().isEmpty()) {
+            return Map.of();
+        }
+        Map<String, Integer> directions = new java.util.LinkedHashMap<>();
+        sort.asDocument().forEach((field, direction) -> {
+            if (direction.isNumber()) {
+                directions.put(field, direction.asNumber().doubleValue() < 0 ? -1 : 1);
+            }
+        });
+        return directions;
     }
 
-    private static BsonDocument documentOrEmpty(BsonValue value) {
-        return value != null && value.isDocument() ? value.asDocument() : new BsonDocument();
+    private static Map<String, ?> documentOrEmpty(BsonValue value) {
+        return value != null && value.isDocument() ? value.asDocument() : Map.of();
     }
 
-    private static BsonDocument firstStatement(BsonValue statements, String field) {
+    private static Map<String, ?> firstStatement(BsonValue statements, String field) {
         if (statements != null && statements.isArray() && !statements.asArray().isEmpty()) {
             BsonValue first = statements.asArray().get(0);
             if (first.isDocument()) {
                 return documentOrEmpty(first.asDocument().get(field));
             }
         }
-        return new BsonDocument();
+        return Map.of();
     }
 
-    private static BsonDocument firstMatch(BsonValue pipeline) {
+    private static Map<String, ?> firstMatch(BsonValue pipeline) {
         if (pipeline != null && pipeline.isArray()) {
             BsonArray stages = pipeline.asArray();
             if (!stages.isEmpty() && stages.get(0).isDocument()) {
                 return documentOrEmpty(stages.get(0).asDocument().get("$match"));
             }
         }
-        return new BsonDocument();
+        return Map.of();
     }
 
     private static long resultCount(String name, BsonDocument response) {
@@ -193,27 +269,5 @@ final class ProfilingCommandListener implements CommandListener {
             return values.asArray().size();
         }
         return -1;
-    }
-
-    /** The sort as field -> 1 / -1 in Java numbers, which QueryShape reads; {$meta: ...} sorts are left out. */
-    private static Map<String, ?> sortDirections(BsonDocument sort) {
-        if (sort.isEmpty()) {
-            return Map.of();
-        }
-        Map<String, Integer> directions = new java.util.LinkedHashMap<>();
-        sort.forEach((field, direction) -> {
-            if (direction.isNumber()) {
-                directions.put(field, direction.asNumber().doubleValue() < 0 ? -1 : 1);
-            }
-        });
-        return directions;
-    }
-
-    /*
-     * The profiler keeps only the shape, so the conversion only has to keep structure and types: a
-     * BsonDocument is a Map<String, BsonValue>, and QueryShape knows the BSON value classes.
-     */
-    private static Map<String, ?> toDocument(BsonDocument document) {
-        return document;
     }
 }

@@ -14,6 +14,7 @@ import com.mongodb.MongoWriteException;
 import com.mongodb.ServerAddress;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
 import com.mongodb.connection.ConnectionPoolSettings;
 import dev.perfkit.PerfConfig;
 import dev.perfkit.PerformanceMode;
@@ -22,7 +23,9 @@ import dev.perfkit.profile.OperationStats;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.bson.BsonDocument;
@@ -126,6 +129,29 @@ class MongoPerfTest {
         assertThat(meters.find("perfkit.mongo.pool.utilization").gauges())
                 .as("closing one client leaves the other's gauge")
                 .hasSize(1);
+    }
+
+    @Test
+    void instrument_commandTimers_capTheCollectionTag() {
+        MongoDatabase db = client.getDatabase(users.getNamespace().getDatabaseName());
+        for (int i = 0; i < ProfilingCommandListener.MAX_TAGGED_COLLECTIONS + 50; i++) {
+            db.getCollection("guild_" + i).find().first();
+        }
+
+        Set<String> collections = new HashSet<>();
+        meters.find("mongodb.driver.commands")
+                .timers()
+                .forEach(t -> collections.add(t.getId().getTag("collection")));
+        assertThat(collections)
+                .hasSizeLessThanOrEqualTo(ProfilingCommandListener.MAX_TAGGED_COLLECTIONS + 1)
+                .contains("other");
+        assertThat(meters.get("mongodb.driver.commands")
+                        .tag("collection", "other")
+                        .tag("command", "find")
+                        .tag("status", "SUCCESS")
+                        .timer()
+                        .count())
+                .isPositive();
     }
 
     @Test
