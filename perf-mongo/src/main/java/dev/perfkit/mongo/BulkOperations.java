@@ -74,6 +74,7 @@ public final class BulkOperations {
      * @throws NullPointerException if an argument is null
      */
     public static long updateManyAccounts(MongoDatabase db, AccountSchema schema, Bson filter, Bson update) {
+        DriverRequirement.check();
         requireNonNull(db, "db");
         requireNonNull(schema, "schema");
         requireNonNull(filter, "filter");
@@ -125,6 +126,7 @@ public final class BulkOperations {
      */
     public static long processDailyInterest(
             MongoDatabase db, AccountSchema schema, double rate, double minBalance, LocalDate day) {
+        DriverRequirement.check();
         requireNonNull(db, "db");
         requireNonNull(schema, "schema");
         requireNonNull(day, "day");
@@ -209,6 +211,7 @@ public final class BulkOperations {
      */
     public static <T> BulkResult bulkWrite(
             MongoCollection<T> collection, List<? extends WriteModel<? extends T>> operations, int chunkSize) {
+        DriverRequirement.check();
         requireNonNull(collection, "collection");
         requireNonNull(operations, "operations");
         if (chunkSize <= 0) {
@@ -256,6 +259,7 @@ public final class BulkOperations {
      */
     public static BulkResult upsertByKey(
             MongoCollection<Document> collection, List<Document> documents, String keyField) {
+        DriverRequirement.check();
         requireNonNull(collection, "collection");
         requireNonNull(documents, "documents");
         requireNonNull(keyField, "keyField");

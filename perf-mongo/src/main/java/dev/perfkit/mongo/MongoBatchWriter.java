@@ -162,6 +162,7 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
         requireNonNull(config, "config");
         requireNonNull(options, "options");
         requireNonNull(deadLetters, "deadLetters");
+        DriverRequirement.check();
         return new MongoBatchWriter<>(collection, config, options, deadLetters);
     }
 

@@ -12,6 +12,7 @@ import com.mongodb.event.CommandSucceededEvent;
 import dev.perfkit.Perf;
 import dev.perfkit.PerfConfig;
 import dev.perfkit.PerformanceMode;
+import dev.perfkit.batch.BatchProcessorBuilder;
 import dev.perfkit.cache.QueryCache;
 import dev.perfkit.internal.WarnThenDebug;
 import dev.perfkit.profile.QueryProfiler;
@@ -20,6 +21,7 @@ import io.micrometer.core.instrument.binder.mongodb.MongoMetricsCommandListener;
 import io.micrometer.core.instrument.binder.mongodb.MongoMetricsConnectionPoolListener;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,6 +77,7 @@ public final class MongoPerf {
         requireNonNull(settings, "settings");
         requireNonNull(profiler, "profiler");
         requireNonNull(registry, "registry");
+        DriverRequirement.check();
         // Micrometer's listener first, with ours as its tags provider: one reading of each command
         // serves both (see ProfilingCommandListener).
         ProfilingCommandListener profiling = new ProfilingCommandListener(profiler);
@@ -117,6 +120,7 @@ public final class MongoPerf {
      */
     public static MongoClientSettings.Builder poolSettings(MongoClientSettings.Builder settings, PerformanceMode mode) {
         requireNonNull(settings, "settings");
+        DriverRequirement.check();
         PoolPreset preset = poolPreset(mode);
         settings.applyToConnectionPoolSettings(pool -> pool.maxSize(preset.maxSize())
                 .minSize(preset.minSize())
@@ -149,23 +153,45 @@ public final class MongoPerf {
      * @return the cached collection
      */
     public static <T> CachedCollection<T> cached(MongoCollection<T> collection, Duration ttl, QueryCache cache) {
+        DriverRequirement.check();
         return new CachedCollection<>(collection, ttl, cache);
     }
 
     /**
      * Creates a batch writer with the configuration's batch settings ({@code BATCH_SIZE}, {@code
-     * BATCH_MAX_DELAY_MS}, ...), retrying MongoDB's transient errors; operations that fail for good
-     * are logged.
+     * BATCH_MAX_DELAY_MS}, ...), retrying MongoDB's transient errors and draining on JVM shutdown (a
+     * bot stopped with Ctrl-C still writes what it accepted); operations that fail for good are
+     * logged.
      *
      * @param collection the collection
      * @param <T> the document type
      * @return a running writer; close it to drain
      */
     public static <T> MongoBatchWriter<T> batchWriter(MongoCollection<T> collection) {
+        return batchWriter(collection, builder -> {});
+    }
+
+    /**
+     * Creates a batch writer like {@link #batchWriter(MongoCollection)}, with other settings: {@code
+     * options} may change any setting of the underlying {@link BatchProcessorBuilder}, e.g. {@code
+     * b -> b.batchSize(500).maxDelay(Duration.ofMillis(200))} or {@code b -> b.drainOnShutdown(false)}.
+     *
+     * @param collection the collection
+     * @param options adjusts the processor
+     * @param <T> the document type
+     * @return a running writer; close it to drain
+     */
+    public static <T> MongoBatchWriter<T> batchWriter(
+            MongoCollection<T> collection, Consumer<BatchProcessorBuilder<?>> options) {
+        requireNonNull(collection, "collection");
+        requireNonNull(options, "options");
         return MongoBatchWriter.create(
                 collection,
                 Perf.getConfig(),
-                builder -> {},
+                builder -> {
+                    builder.drainOnShutdown(true);
+                    options.accept(builder);
+                },
                 (models, cause) -> log.error(
                         "{} write operations on {} failed for good", models.size(), collection.getNamespace(), cause));
     }
@@ -199,6 +225,7 @@ public final class MongoPerf {
     public static PingResult ping(String connectionString, Duration timeout) {
         requireNonNull(connectionString, "connectionString");
         requireNonNull(timeout, "timeout");
+        DriverRequirement.check();
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive: " + timeout);
         }
