@@ -102,6 +102,42 @@ public interface QueryCache extends AutoCloseable {
     <V> V getOrLoad(String key, Duration ttl, Supplier<V> loader);
 
     /**
+     * Returns the cached value, loading it on a miss and caching it with the default time-to-live
+     * ({@code QUERY_CACHE_TTL}, the TTL of {@link #set(String, Object)}).
+     *
+     * @param key the key
+     * @param loader computes the value; may return null, which caches nothing
+     * @param <V> the value type
+     * @return the cached or loaded value, or null when the loader returned null
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalStateException if the cache is closed, or the loader asked for its own key
+     */
+    <V> V getOrLoad(String key, Supplier<V> loader);
+
+    /**
+     * Returns the cached value, loading it on a miss; a loader that finds nothing (returns null) is
+     * remembered too, for {@code absentTtl}, so that lookups of records that usually do not exist
+     * (a guild without custom settings) stop reaching the database. A remembered absence reads as
+     * null, here and from {@link #get(String)}.
+     *
+     * <pre>{@code
+     * Document settings = cache.getOrLoad("guild:" + id + ":settings", Duration.ofMinutes(10), Duration.ofMinutes(1),
+     *         () -> guildSettings.find(eq("_id", id)).first());   // null for most guilds, cached 1 min
+     * }</pre>
+     *
+     * @param key the key
+     * @param ttl the time-to-live of a loaded value
+     * @param absentTtl the time-to-live of a remembered absence, zero (remember nothing) or more
+     * @param loader computes the value, or null when there is none
+     * @param <V> the value type
+     * @return the cached or loaded value, or null when there is none
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if a TTL is negative
+     * @throws IllegalStateException if the cache is closed, or the loader asked for its own key
+     */
+    <V> V getOrLoad(String key, Duration ttl, Duration absentTtl, Supplier<V> loader);
+
+    /**
      * Returns the cached value, or starts an asynchronous load on a miss. Concurrent callers of one
      * key share one load. A load that completes exceptionally, or with null, caches nothing.
      *

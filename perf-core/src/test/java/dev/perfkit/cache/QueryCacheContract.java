@@ -670,4 +670,44 @@ public abstract class QueryCacheContract {
         assertThat(cache.invalidate("k")).isFalse();
         assertThat(cache.invalidatePrefix("")).isZero();
     }
+
+    @Test
+    void getOrLoad_withoutTtl_usesTheDefaultTtl() {
+        AtomicInteger loads = new AtomicInteger();
+        assertThat(cache.getOrLoad("settings", () -> "v" + loads.incrementAndGet()))
+                .isEqualTo("v1");
+        ticker.advance(Duration.ofMinutes(5).minusSeconds(1));
+        assertThat(cache.getOrLoad("settings", () -> "v" + loads.incrementAndGet()))
+                .isEqualTo("v1");
+        ticker.advance(Duration.ofSeconds(1));
+        assertThat(cache.getOrLoad("settings", () -> "v" + loads.incrementAndGet()))
+                .isEqualTo("v2");
+    }
+
+    @Test
+    void getOrLoad_absentTtl_remembersNothingFound_forItsOwnTtl() {
+        AtomicInteger loads = new AtomicInteger();
+        Supplier<String> nothing = () -> {
+            loads.incrementAndGet();
+            return null;
+        };
+        assertThat((String) cache.getOrLoad("guild:9:settings", Duration.ofMinutes(10), Duration.ofMinutes(1), nothing))
+                .isNull();
+        assertThat((String) cache.getOrLoad("guild:9:settings", Duration.ofMinutes(10), Duration.ofMinutes(1), nothing))
+                .isNull();
+        assertThat(loads).as("the absence was remembered").hasValue(1);
+        assertThat(cache.get("guild:9:settings")).isNull();
+
+        ticker.advance(Duration.ofMinutes(1));
+        assertThat((String) cache.getOrLoad("guild:9:settings", Duration.ofMinutes(10), Duration.ofMinutes(1), nothing))
+                .isNull();
+        assertThat(loads).as("after absentTtl it loads again").hasValue(2);
+
+        cache.set("guild:9:settings", "custom");
+        assertThat((String) cache.getOrLoad("guild:9:settings", Duration.ofMinutes(10), Duration.ofMinutes(1), nothing))
+                .isEqualTo("custom");
+        assertThatThrownBy(() -> cache.getOrLoad("k", Duration.ofMinutes(1), Duration.ofSeconds(-1), nothing))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("absentTtl");
+    }
 }

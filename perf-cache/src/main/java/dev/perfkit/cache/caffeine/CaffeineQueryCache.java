@@ -259,8 +259,27 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
     }
 
     @Override
-    @SuppressWarnings("unchecked")
+    public <V> V getOrLoad(String key, Supplier<V> loader) {
+        return getOrLoad(key, defaultTtl, loader);
+    }
+
+    @Override
     public <V> V getOrLoad(String key, Duration ttl, Supplier<V> loader) {
+        return load(key, ttl, nullTtl, loader);
+    }
+
+    @Override
+    public <V> V getOrLoad(String key, Duration ttl, Duration absentTtl, Supplier<V> loader) {
+        requireNonNull(absentTtl, "absentTtl");
+        if (absentTtl.isNegative()) {
+            throw new IllegalArgumentException("absentTtl must not be negative: " + absentTtl);
+        }
+        return load(key, ttl, absentTtl.isZero() ? null : absentTtl, loader);
+    }
+
+    /** The shared load; {@code absentTtl} null means a null result is not remembered. */
+    @SuppressWarnings("unchecked")
+    private <V> V load(String key, Duration ttl, Duration absentTtl, Supplier<V> loader) {
         requireNonNull(key, "key");
         checkTtl(ttl);
         requireNonNull(loader, "loader");
@@ -285,7 +304,7 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
                 } finally {
                     ours.loaderThread = null;
                 }
-                publish(key, loaded, ttl, ours, start);
+                publish(key, loaded, ttl, absentTtl, ours, start);
             }
         } else {
             checkNotRecursive(key, shared);
@@ -330,7 +349,7 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
                                             : failure,
                                     start);
                         } else {
-                            publish(key, loaded, ttl, ours, start);
+                            publish(key, loaded, ttl, nullTtl, ours, start);
                         }
                     });
                 } catch (Throwable e) { // checked ones too, thrown sneakily
@@ -375,7 +394,7 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
         return true;
     }
 
-    private void publish(String key, Object loaded, Duration ttl, Load ours, long start) {
+    private void publish(String key, Object loaded, Duration ttl, Duration absentTtl, Load ours, long start) {
         long elapsed = System.nanoTime() - start;
         Object stored;
         Duration storedTtl;
@@ -385,8 +404,8 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
             storedTtl = ttl;
         } else {
             statsCounter.loadFailed(elapsed);
-            stored = nullTtl != null ? ABSENT : null;
-            storedTtl = nullTtl;
+            stored = absentTtl != null ? ABSENT : null;
+            storedTtl = absentTtl;
         }
         try {
             loads.computeIfPresent(key, (k, registered) -> {
