@@ -83,9 +83,9 @@ final class PerfTestSuite {
             "mongo.find.ratio",
             "mongo.findOne.plain",
             "mongo.findOne.instrumented",
-            "mongo.instrumentation.overhead.end_to_end",
-            "mongo.instrumentation.listener_cost",
-            "mongo.instrumentation.overhead");
+            "mongo.instrumentation.overhead",
+            "mongo.instrumentation.write_overhead",
+            "mongo.instrumentation.listener_cost");
 
     PerfTestSuite(boolean quick, String mongoUri) {
         this(quick, mongoUri, TimeUnit.MILLISECONDS.toNanos(quick ? 1_500 : 8_000));
@@ -477,56 +477,116 @@ final class PerfTestSuite {
         }
     }
 
+    /**
+     * End to end, as a host feels it: findOne and insertOne through plain clients and through
+     * clients with {@code MongoPerf.instrument}, CLIENTS of each (so one connection's luck on the
+     * embedded server's threads does not decide), rounds alternated in shuffled order, and the
+     * figure is the median of the per-round ratios with its spread.
+     */
     private void instrumentation(EmbeddedMongo mongo) {
         MicrometerQueryProfiler profiler = MicrometerQueryProfiler.create(config);
         Consumer<com.mongodb.MongoClientSettings.Builder> instrumented =
                 settings -> MongoPerf.instrument(settings, () -> profiler, meters);
-        try (MongoClient plainClient = mongo.client(settings -> {});
-                MongoClient instrumentedClient = mongo.client(instrumented)) {
-            MongoCollection<Document> plain = seededUsers(plainClient, "instrumented_users");
-            MongoCollection<Document> observed = instrumentedClient
-                    .getDatabase(plain.getNamespace().getDatabaseName())
-                    .getCollection(plain.getNamespace().getCollectionName());
-            Histogram latencies = new Histogram(HIGHEST_NANOS, 2);
-            Timing.Measurement[] times = Timing.compare(
-                    i -> plain.find(eq("user_id", (int) (i % 1_000))).first(),
-                    i -> timed(latencies, () -> observed.find(eq("user_id", (int) (i % 1_000)))
-                            .first()),
-                    budgetNanos * 2);
-            add("mongo.findOne.plain", "mongo", "findOne, plain client", times[0].in(1_000), "us/op", false);
+        List<MongoClient> clients = new ArrayList<>();
+        try {
+            List<MongoCollection<Document>> plain = new ArrayList<>();
+            List<MongoCollection<Document>> observed = new ArrayList<>();
+            String collectionName = "instrumented_users";
+            for (int i = 0; i < CLIENTS; i++) {
+                MongoClient plainClient = mongo.client(settings -> {});
+                MongoClient observedClient = mongo.client(instrumented);
+                clients.add(plainClient);
+                clients.add(observedClient);
+                if (i == 0) {
+                    seededUsers(plainClient, collectionName);
+                }
+                plain.add(plainClient.getDatabase("perfkit_perf_test").getCollection(collectionName));
+                observed.add(observedClient.getDatabase("perfkit_perf_test").getCollection(collectionName));
+            }
+            AtomicLong next = new AtomicLong();
+            Timing.Measurement[] reads = pairedRounds(
+                    plain, observed, users -> users.find(eq("user_id", (int) (next.incrementAndGet() % 1_000)))
+                            .first());
+            Timing.Measurement[] writes =
+                    pairedRounds(plain, observed, users -> users.insertOne(new Document("n", next.incrementAndGet())));
+            add("mongo.findOne.plain", "mongo", "findOne, plain client", reads[0], "us/op", false);
+            add("mongo.findOne.instrumented", "mongo", "findOne, instrumented client", reads[1], "us/op", false);
             add(
-                    "mongo.findOne.instrumented",
+                    "mongo.instrumentation.overhead",
                     "mongo",
-                    "findOne, instrumented client",
-                    times[1].in(1_000),
-                    "us/op",
+                    "instrumentation overhead on findOne, end to end (median of paired rounds)",
+                    reads[2],
+                    "%",
                     false);
             add(
-                    "mongo.instrumentation.overhead.end_to_end",
+                    "mongo.instrumentation.write_overhead",
                     "mongo",
-                    "instrumentation overhead on findOne, end to end (noisy)",
-                    percentOver(times[1], times[0]),
+                    "instrumentation overhead on insertOne, end to end (median of paired rounds)",
+                    writes[2],
                     "%",
                     false);
             Timing.Measurement listeners = listenerCost();
             add(
                     "mongo.instrumentation.listener_cost",
                     "mongo",
-                    "command listeners' cost per command",
+                    "command listeners' own cost per command",
                     listeners.in(1_000),
                     "us/op",
                     false);
-            add(
-                    "mongo.instrumentation.overhead",
-                    "mongo",
-                    "instrumentation overhead (listener cost / findOne)",
-                    listeners.over(times[0]).in(0.01),
-                    "%",
-                    false);
-            percentiles.add(percentilesOf("findOne, instrumented", latencies));
         } finally {
+            clients.forEach(MongoClient::close);
             profiler.close();
         }
+    }
+
+    private static final int CLIENTS = 3;
+    private static final int OPS_PER_ROUND = 20;
+
+    /**
+     * Runs {@code op} in rounds on both sides, each round on the next client of each side, in a
+     * shuffled order; returns plain µs/op, instrumented µs/op and the overhead in percent (median of
+     * per-round ratios), each with its spread.
+     */
+    private Timing.Measurement[] pairedRounds(
+            List<MongoCollection<Document>> plain,
+            List<MongoCollection<Document>> observed,
+            Consumer<MongoCollection<Document>> op) {
+        java.util.SplittableRandom order = new java.util.SplittableRandom(42);
+        List<Double> plainRounds = new ArrayList<>();
+        List<Double> observedRounds = new ArrayList<>();
+        List<Double> overheads = new ArrayList<>();
+        long end = System.nanoTime() + budgetNanos * 2;
+        int round = 0;
+        do {
+            MongoCollection<Document> a = plain.get(round % plain.size());
+            MongoCollection<Document> b = observed.get(round % observed.size());
+            double plainMicros;
+            double observedMicros;
+            if (order.nextBoolean()) {
+                plainMicros = timeRound(a, op);
+                observedMicros = timeRound(b, op);
+            } else {
+                observedMicros = timeRound(b, op);
+                plainMicros = timeRound(a, op);
+            }
+            if (round >= 5) { // the first rounds warm both sides up
+                plainRounds.add(plainMicros);
+                observedRounds.add(observedMicros);
+                overheads.add((observedMicros / plainMicros - 1) * 100);
+            }
+            round++;
+        } while (System.nanoTime() < end || overheads.size() < 5);
+        return new Timing.Measurement[] {
+            Timing.summarize(plainRounds), Timing.summarize(observedRounds), Timing.summarize(overheads)
+        };
+    }
+
+    private static double timeRound(MongoCollection<Document> users, Consumer<MongoCollection<Document>> op) {
+        long start = System.nanoTime();
+        for (int i = 0; i < OPS_PER_ROUND; i++) {
+            op.accept(users);
+        }
+        return (System.nanoTime() - start) / 1_000.0 / OPS_PER_ROUND;
     }
 
     /** What the listeners added by MongoPerf.instrument cost per command (CommandListenerBenchmark's work). */
@@ -534,13 +594,6 @@ final class PerfTestSuite {
         CommandListenerBenchmark benchmark = new CommandListenerBenchmark();
         benchmark.setUp();
         return Timing.measure(i -> benchmark.findCommand(), budgetNanos / 2);
-    }
-
-    /** How much slower {@code slower} is than {@code base}, in percent, with the spread of the difference. */
-    private static Timing.Measurement percentOver(Timing.Measurement slower, Timing.Measurement base) {
-        double percent = (slower.value() - base.value()) / base.value() * 100;
-        double noise = slower.over(base).noise() * 100;
-        return new Timing.Measurement(percent, noise);
     }
 
     private static MongoCollection<Document> seededUsers(MongoClient client, String name) {
