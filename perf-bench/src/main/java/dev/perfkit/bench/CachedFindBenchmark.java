@@ -82,7 +82,7 @@ public class CachedFindBenchmark {
                 .build();
         cached = MongoPerf.cached(users, Duration.ofHours(1), cache);
         for (int i = 0; i < USERS; i++) {
-            cached.find(eq("user_id", i));
+            cached.find(eq("user_id", i)).toList();
         }
     }
 
@@ -90,7 +90,7 @@ public class CachedFindBenchmark {
     public Object find() {
         int id = next++ % USERS;
         return way == Way.CACHED
-                ? cached.find(eq("user_id", id))
+                ? cached.find(eq("user_id", id)).toList()
                 : users.find(eq("user_id", id)).into(new ArrayList<>());
     }
 

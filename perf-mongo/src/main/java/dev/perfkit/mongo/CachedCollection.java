@@ -72,14 +72,17 @@ public final class CachedCollection<T> {
     }
 
     /**
-     * Finds every matching document, through the cache.
+     * Starts a find, through the cache, shaped like the driver's {@code FindIterable}: add {@code
+     * projection}, {@code sort}, {@code skip}, {@code limit}, then take {@code first()}, {@code
+     * toList()} or iterate.
      *
      * @param filter the filter
-     * @return the documents, unmodifiable
+     * @return the find; nothing runs until a result is asked for
      * @throws NullPointerException if {@code filter} is null
      */
-    public List<T> find(Bson filter) {
-        return find(filter, null, 0);
+    public CachedFind<T> find(Bson filter) {
+        requireNonNull(filter, "filter");
+        return new CachedFind<>(this, filter, null, null, 0, 0);
     }
 
     /**
@@ -97,12 +100,24 @@ public final class CachedCollection<T> {
         if (limit < 0) {
             throw new IllegalArgumentException("limit must not be negative: " + limit);
         }
+        return load(filter, null, sort, 0, limit);
+    }
+
+    /** The cached read behind every find: one entry per (filter, projection, sort, skip, limit). */
+    List<T> load(Bson filter, Bson projection, Bson sort, int skip, int limit) {
         String key = prefix + "find:" + collection.getDocumentClass().getName() + ':' + canonical(filter) + ':'
-                + (sort == null ? "" : bsonKey(sort)) + ':' + limit;
+                + (projection == null ? "" : bsonKey(projection)) + ':' + (sort == null ? "" : bsonKey(sort)) + ':'
+                + skip + ':' + limit;
         return cache.getOrLoad(key, ttl, () -> {
             FindIterable<T> found = collection.find(filter);
+            if (projection != null) {
+                found = found.projection(projection);
+            }
             if (sort != null) {
                 found = found.sort(sort);
+            }
+            if (skip > 0) {
+                found = found.skip(skip);
             }
             if (limit > 0) {
                 found = found.limit(limit);

@@ -12,6 +12,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.DeleteOneModel;
 import com.mongodb.client.model.InsertOneModel;
+import com.mongodb.client.model.Projections;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
 import dev.perfkit.FakeTicker;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.bson.BsonDocument;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,6 +32,7 @@ import org.junit.jupiter.api.Test;
 
 class CachedCollectionTest {
     private final AtomicInteger finds = new AtomicInteger();
+    private final List<BsonDocument> findCommands = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final FakeTicker ticker = new FakeTicker();
     private final CaffeineQueryCache cache = CaffeineQueryCache.builder()
             .name("mongo-test")
@@ -50,6 +53,7 @@ class CachedCollectionTest {
                 if (event.getCommandName().equals("find")
                         || event.getCommandName().equals("aggregate")) {
                     finds.incrementAndGet();
+                    findCommands.add(event.getCommand().clone());
                 }
             }
         }));
@@ -80,8 +84,8 @@ class CachedCollectionTest {
 
     @Test
     void find_equivalentFiltersShareOneEntry() {
-        accounts.find(or(eq("_id", 1), eq("_id", 2)));
-        accounts.find(in("_id", 1, 2));
+        accounts.find(or(eq("_id", 1), eq("_id", 2))).toList();
+        accounts.find(in("_id", 1, 2)).toList();
 
         assertThat(finds).hasValue(1);
     }
@@ -97,11 +101,11 @@ class CachedCollectionTest {
 
     @Test
     void writeThroughTheWrapper_isSeenByTheNextRead() {
-        assertThat(accounts.find(eq("_id", 1)).get(0).getInteger("balance")).isEqualTo(100);
+        assertThat(accounts.find(eq("_id", 1)).first().getInteger("balance")).isEqualTo(100);
         long countBefore = accounts.countDocuments(eq("guild", 1));
 
         accounts.updateOne(eq("_id", 1), inc("balance", 5));
-        assertThat(accounts.find(eq("_id", 1)).get(0).getInteger("balance")).isEqualTo(105);
+        assertThat(accounts.find(eq("_id", 1)).first().getInteger("balance")).isEqualTo(105);
 
         accounts.insertOne(new Document("_id", 11).append("guild", 1));
         assertThat(accounts.countDocuments(eq("guild", 1))).isEqualTo(countBefore + 1);
@@ -110,27 +114,27 @@ class CachedCollectionTest {
         accounts.updateMany(eq("guild", 1), inc("balance", 1));
         accounts.bulkWrite(List.of(new InsertOneModel<>(new Document("_id", 12).append("guild", 1))));
         assertThat(accounts.countDocuments(eq("guild", 1))).isEqualTo(countBefore + 1);
-        assertThat(accounts.find(eq("_id", 1)).get(0).getInteger("balance")).isEqualTo(106);
+        assertThat(accounts.find(eq("_id", 1)).first().getInteger("balance")).isEqualTo(106);
     }
 
     @Test
     void writeElsewhere_showsAfterTheTtl() {
-        accounts.find(eq("_id", 1));
+        accounts.find(eq("_id", 1)).first();
         raw.updateOne(eq("_id", 1), inc("balance", 50));
 
-        assertThat(accounts.find(eq("_id", 1)).get(0).getInteger("balance")).isEqualTo(100); // stale, by contract
+        assertThat(accounts.find(eq("_id", 1)).first().getInteger("balance")).isEqualTo(100); // stale, by contract
         ticker.advance(Duration.ofSeconds(31));
-        assertThat(accounts.find(eq("_id", 1)).get(0).getInteger("balance")).isEqualTo(150);
+        assertThat(accounts.find(eq("_id", 1)).first().getInteger("balance")).isEqualTo(150);
     }
 
     @Test
     void failedWrite_stillInvalidates() {
-        accounts.find(eq("_id", 1));
+        accounts.find(eq("_id", 1)).toList();
         raw.updateOne(eq("_id", 1), inc("balance", 7)); // changed behind the wrapper's back
 
         assertThatThrownBy(() -> accounts.insertOne(new Document("_id", 1))).isInstanceOf(RuntimeException.class);
 
-        assertThat(accounts.find(eq("_id", 1)).get(0).getInteger("balance")).isEqualTo(107);
+        assertThat(accounts.find(eq("_id", 1)).first().getInteger("balance")).isEqualTo(107);
     }
 
     @Test
@@ -163,8 +167,10 @@ class CachedCollectionTest {
         Document xy = new Document("x", 1).append("y", 2);
         Document yx = new Document("y", 2).append("x", 1);
 
-        List<Document> one = accounts.find(new Document("a", new Document("$in", List.of(xy))));
-        List<Document> both = accounts.find(new Document("a", new Document("$in", List.of(xy, yx))));
+        List<Document> one = accounts.find(new Document("a", new Document("$in", List.of(xy))))
+                .toList();
+        List<Document> both = accounts.find(new Document("a", new Document("$in", List.of(xy, yx))))
+                .toList();
 
         assertThat(both)
                 .isEqualTo(raw.find(new Document("a", new Document("$in", List.of(xy, yx))))
@@ -178,9 +184,11 @@ class CachedCollectionTest {
     void find_dateAndLookalikeDocument_getDistinctEntries() {
         Date date = new Date(0);
         raw.insertOne(new Document("_id", "d").append("t", date));
-        List<Document> byDate = accounts.find(new Document("t", new Document("$in", List.of(date))));
+        List<Document> byDate = accounts.find(new Document("t", new Document("$in", List.of(date))))
+                .toList();
         List<Document> byLookalike = accounts.find(
-                new Document("t", new Document("$in", List.of(new Document("$date", "1970-01-01T00:00:00Z")))));
+                        new Document("t", new Document("$in", List.of(new Document("$date", "1970-01-01T00:00:00Z")))))
+                .toList();
 
         assertThat(byDate).hasSize(1);
         assertThat(byLookalike).isEmpty();
@@ -203,9 +211,51 @@ class CachedCollectionTest {
             query = new Document("$and", List.of(query, new Document("y", i)));
         }
         Document deep = query;
-        assertThatThrownBy(() -> accounts.find(deep))
+        assertThatThrownBy(() -> accounts.find(deep).toList())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("deeper than 100");
         assertThatThrownBy(() -> accounts.countDocuments(deep)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void find_first_sendsLimitOne_andIsCachedOnItsOwn() {
+        Document first =
+                accounts.find(eq("guild", 1)).sort(descending("balance")).first();
+
+        assertThat(first.getInteger("_id")).isEqualTo(9);
+        assertThat(findCommands).hasSize(1);
+        assertThat(findCommands.get(0).getInt32("limit").getValue()).isEqualTo(1);
+        assertThat(accounts.find(eq("guild", 1)).sort(descending("balance")).first())
+                .isEqualTo(first);
+        assertThat(finds).as("served from the cache").hasValue(1);
+        assertThat(accounts.find(eq("guild", 1)).sort(descending("balance")).toList())
+                .hasSize(5);
+        assertThat(finds).as("the whole list is another entry").hasValue(2);
+    }
+
+    @Test
+    void find_fluent_projectionSortSkipLimit_matchTheDriver() {
+        List<Document> cached = accounts.find(eq("guild", 0))
+                .projection(Projections.include("balance"))
+                .sort(descending("balance"))
+                .skip(1)
+                .limit(2)
+                .toList();
+        List<Document> direct = raw.find(eq("guild", 0))
+                .projection(Projections.include("balance"))
+                .sort(descending("balance"))
+                .skip(1)
+                .limit(2)
+                .into(new ArrayList<>());
+
+        assertThat(cached).isEqualTo(direct).hasSize(2);
+        assertThat(accounts.find(eq("guild", 0)).into(new ArrayList<>())).hasSize(5);
+        int count = 0;
+        for (Document ignored : accounts.find(eq("guild", 0))) {
+            count++;
+        }
+        assertThat(count).isEqualTo(5);
+        assertThat(accounts.find(eq("guild", 7)).first()).isNull();
+        assertThatThrownBy(() -> accounts.find(eq("guild", 0)).skip(-1)).hasMessage("skip must not be negative: -1");
     }
 }

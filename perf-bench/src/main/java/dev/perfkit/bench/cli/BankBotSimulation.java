@@ -353,7 +353,7 @@ final class BankBotSimulation {
         @Override
         public void execute(Command command) {
             switch (command.type()) {
-                case BALANCE -> accounts.find(eq("user_id", command.user()));
+                case BALANCE -> accounts.find(eq("user_id", command.user())).first();
                 case TRANSFER -> {
                     accounts.updateOne(
                             eq("user_id", command.user()), inc("balance", new Decimal128(-command.amount())));
@@ -366,7 +366,8 @@ final class BankBotSimulation {
                     top.forEach(account -> byUser.add(eq("user_id", account.get("user_id"))));
                     if (!byUser.isEmpty()) {
                         // written as a bot would write it; the optimizer turns the $or into one $in
-                        profiles.find(MongoQueryOptimizer.optimizeQuery(or(byUser)));
+                        profiles.find(MongoQueryOptimizer.optimizeQuery(or(byUser)))
+                                .toList();
                     }
                 }
                 case PROFILE ->
