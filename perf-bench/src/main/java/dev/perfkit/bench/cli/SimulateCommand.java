@@ -34,6 +34,33 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the command mix (default: ${DEFAULT-VALUE})")
     long seed;
 
+    /** Which bot to simulate. */
+    enum Workload {
+        BANK,
+        CHAT
+    }
+
+    @Option(
+            names = "--workload",
+            defaultValue = "bank",
+            converter = WorkloadConverter.class,
+            description = "bank: balances, transfers, leaderboards, interest; chat: a chat bot's settings reads, XP"
+                    + " increments and economy commands, adopted as docs/adopting.md says (default: ${DEFAULT-VALUE})")
+    Workload workload;
+
+    /** Reads --workload case-insensitively. */
+    static final class WorkloadConverter implements picocli.CommandLine.ITypeConverter<Workload> {
+        @Override
+        public Workload convert(String value) {
+            try {
+                return Workload.valueOf(value.strip().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(
+                        "'" + value + "' is not a workload: expected bank or chat");
+            }
+        }
+    }
+
     @Mixin
     MongoOption mongo = new MongoOption();
 
@@ -57,6 +84,17 @@ final class SimulateCommand implements Callable<Integer> {
             return PerfkitCli.FAILED;
         }
         PrintWriter out = spec.commandLine().getOut();
+        if (workload == Workload.CHAT) {
+            out.printf(
+                    "Simulating a chat bot with %d members for %d s with seed %d, %d threads...%n",
+                    users, seconds, seed, ChatBotSimulation.THREADS);
+            out.flush();
+            ChatBotSimulation.Result chat =
+                    new ChatBotSimulation(users, Duration.ofSeconds(seconds), seed).run(mongo.uri);
+            out.print(renderChat(chat));
+            out.flush();
+            return chat.identical() ? 0 : PerfkitCli.FAILED;
+        }
         out.printf(
                 "Simulating %d users for %d s with seed %d, %d threads...%n",
                 users, seconds, seed, BankBotSimulation.THREADS);
@@ -107,6 +145,38 @@ final class SimulateCommand implements Callable<Integer> {
                 result.total().toPlainString()));
         text.append("\nWhat the profiler found in the toolkit-off run:\n");
         result.findings().forEach(finding -> text.append("  - ").append(finding).append('\n'));
+        return text.toString();
+    }
+
+    static String renderChat(ChatBotSimulation.Result result) {
+        ChatBotSimulation.RunResult off = result.off();
+        ChatBotSimulation.RunResult on = result.on();
+        StringBuilder text = new StringBuilder();
+        String row = "%-34s %16s %16s%n";
+        text.append(String.format(Locale.ROOT, row, "", off.label(), on.label()));
+        text.append(String.format(Locale.ROOT, row, "events", off.events(), on.events()));
+        text.append(String.format(Locale.ROOT, row, "seconds", fmt(off.seconds()), fmt(on.seconds())));
+        text.append(String.format(Locale.ROOT, row, "events/s", fmt(off.eventsPerSecond()), fmt(on.eventsPerSecond())));
+        text.append(String.format(Locale.ROOT, row, "database round trips", off.roundTrips(), on.roundTrips()));
+        text.append(String.format(
+                Locale.ROOT,
+                row,
+                "round trips per event",
+                fmt((double) off.roundTrips() / off.events()),
+                fmt((double) on.roundTrips() / on.events())));
+        for (ChatBotSimulation.Type type : ChatBotSimulation.Type.values()) {
+            text.append(String.format(
+                    Locale.ROOT,
+                    row,
+                    type.name().toLowerCase(Locale.ROOT) + " p50/p95/p99 (µs)",
+                    percentiles(off.latencies().get(type)),
+                    percentiles(on.latencies().get(type))));
+        }
+        text.append(String.format(
+                Locale.ROOT,
+                "%nFinal data: %s (%d documents)%n",
+                result.identical() ? "identical in both runs" : "DIFFERENT between the runs",
+                result.documents()));
         return text.toString();
     }
 

@@ -206,4 +206,23 @@ class PerfkitCliTest {
         assertThat(noMatch.exit()).isEqualTo(2);
         assertThat(noMatch.err()).contains("no benchmark matches").doesNotContain("\tat ");
     }
+
+    @Test
+    void simulate_chatWorkload_sameDataWithFewerRoundTrips() {
+        Run run = run("simulate", "--workload", "chat", "--users", "40", "--seconds", "1", "--seed", "3");
+
+        assertThat(run.exit()).as(run.out() + run.err()).isZero();
+        assertThat(run.out()).contains("Final data: identical in both runs");
+        assertThat(run("simulate", "--workload", "fast").exit()).isEqualTo(2);
+    }
+
+    @Test
+    void chatSimulation_toolkitOn_needsFewerRoundTripsPerEvent() {
+        ChatBotSimulation.Result result = new ChatBotSimulation(40, java.time.Duration.ofMillis(500), 11).run(null);
+
+        assertThat(result.identical()).isTrue();
+        assertThat(result.on().events()).isEqualTo(result.off().events()).isPositive();
+        assertThat((double) result.on().roundTrips() / result.on().events())
+                .isLessThan((double) result.off().roundTrips() / result.off().events() / 4);
+    }
 }
