@@ -164,6 +164,12 @@ final class SimulateCommand implements Callable<Integer> {
                 "round trips per event",
                 fmt((double) off.roundTrips() / off.events()),
                 fmt((double) on.roundTrips() / on.events())));
+        text.append(String.format(
+                Locale.ROOT,
+                row,
+                "all events p50/p95/p99 (µs)",
+                percentiles(merged(off.latencies().values())),
+                percentiles(merged(on.latencies().values()))));
         for (ChatBotSimulation.Type type : ChatBotSimulation.Type.values()) {
             text.append(String.format(
                     Locale.ROOT,
@@ -178,6 +184,12 @@ final class SimulateCommand implements Callable<Integer> {
                 result.identical() ? "identical in both runs" : "DIFFERENT between the runs",
                 result.documents()));
         return text.toString();
+    }
+
+    private static Histogram merged(java.util.Collection<Histogram> histograms) {
+        Histogram all = new Histogram(3_600_000_000L, 2);
+        histograms.forEach(all::add);
+        return all;
     }
 
     private static String percentiles(Histogram histogram) {
