@@ -1,5 +1,7 @@
 package dev.perfkit.mongo;
 
+import com.mongodb.connection.ConnectionDescription;
+import com.mongodb.connection.ServerId;
 import com.mongodb.event.CommandEvent;
 import com.mongodb.event.CommandFailedEvent;
 import com.mongodb.event.CommandListener;
@@ -12,6 +14,7 @@ import dev.perfkit.profile.QueryShape;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.mongodb.MongoCommandTagsProvider;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,6 +51,7 @@ final class ProfilingCommandListener implements CommandListener, MongoCommandTag
     private static final Logger log = LoggerFactory.getLogger(ProfilingCommandListener.class);
     static final int MAX_IN_FLIGHT = 10_000;
     static final int MAX_TAGGED_COLLECTIONS = 100;
+    private static final int MAX_SERVERS = 64;
     private static final long STALE_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final Set<String> PROFILED =
             Set.of("find", "aggregate", "count", "distinct", "update", "delete", "findAndModify", "insert", "getMore");
@@ -58,13 +62,11 @@ final class ProfilingCommandListener implements CommandListener, MongoCommandTag
     /** The metric tags of one (command, collection, server) for both outcomes. */
     private record CommandTags(Tags success, Tags failed) {}
 
-    private record TagsKey(String command, String collection, String clusterId, String server) {}
-
     private final WarnThenDebug failures = new WarnThenDebug(log);
     private final Supplier<QueryProfiler> profiler;
     private final QueryShapeCache shapes = QueryShapeCache.create(10_000);
     private final ConcurrentHashMap<Integer, Started> inFlight = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<TagsKey, CommandTags> tagsCache = new ConcurrentHashMap<>();
+    private volatile ServerTags[] servers = new ServerTags[0];
     private final Set<String> taggedCollections = ConcurrentHashMap.newKeySet();
 
     ProfilingCommandListener(Supplier<QueryProfiler> profiler) {
@@ -122,39 +124,85 @@ final class ProfilingCommandListener implements CommandListener, MongoCommandTag
         return event instanceof CommandSucceededEvent ? tags.success() : tags.failed();
     }
 
+    /** The tag cache of one server: by command, then by collection. */
+    private record ServerTags(ServerId server, Map<String, Map<String, CommandTags>> byCommand) {}
+
+    /**
+     * The tags of (server, command, collection), looked up without allocating: a client talks to a
+     * handful of servers, each with one ServerId object shared by its connections, so the server is
+     * found by identity in a short array, then the command and collection in small maps.
+     */
     private CommandTags tagsOf(CommandEvent event, String command, String collection) {
-        String tagged = collection;
-        if (!taggedCollections.contains(collection)) {
-            if (taggedCollections.size() < MAX_TAGGED_COLLECTIONS) {
-                taggedCollections.add(collection);
-            } else {
-                tagged = "other";
+        ConnectionDescription connection = event.getConnectionDescription();
+        if (connection == null) {
+            return newTags(null, command, taggedCollection(collection));
+        }
+        ServerId server = connection.getConnectionId().getServerId();
+        ServerTags cached = null;
+        for (ServerTags candidate : servers) {
+            if (candidate.server() == server) {
+                cached = candidate;
+                break;
             }
         }
-        String clusterId = event.getConnectionDescription() == null
-                ? "unknown"
-                : event.getConnectionDescription()
-                        .getConnectionId()
-                        .getServerId()
-                        .getClusterId()
-                        .getValue();
-        String server = event.getConnectionDescription() == null
-                ? "unknown"
-                : event.getConnectionDescription().getServerAddress().toString();
-        TagsKey key = new TagsKey(command, tagged, clusterId, server);
-        CommandTags tags = tagsCache.get(key);
+        if (cached == null) {
+            cached = addServer(server);
+            if (cached == null) {
+                return newTags(connection, command, taggedCollection(collection));
+            }
+        }
+        Map<String, CommandTags> byCollection =
+                cached.byCommand().computeIfAbsent(command, c -> new ConcurrentHashMap<>());
+        CommandTags tags = byCollection.get(collection);
         if (tags == null) {
-            Tags common = Tags.of(
-                    Tag.of("command", command),
-                    Tag.of("collection", tagged),
-                    Tag.of("cluster.id", clusterId),
-                    Tag.of("server.address", server));
-            tags = new CommandTags(common.and("status", "SUCCESS"), common.and("status", "FAILED"));
-            if (tagsCache.size() < MAX_TAGGED_COLLECTIONS * 20) {
-                tagsCache.putIfAbsent(key, tags);
+            tags = newTags(connection, command, taggedCollection(collection));
+            if (byCollection.size() <= MAX_TAGGED_COLLECTIONS) {
+                byCollection.putIfAbsent(collection, tags);
             }
         }
         return tags;
+    }
+
+    private synchronized ServerTags addServer(ServerId server) {
+        for (ServerTags candidate : servers) {
+            if (candidate.server() == server) {
+                return candidate;
+            }
+        }
+        if (servers.length >= MAX_SERVERS) {
+            return null;
+        }
+        ServerTags added = new ServerTags(server, new ConcurrentHashMap<>());
+        ServerTags[] grown = Arrays.copyOf(servers, servers.length + 1);
+        grown[servers.length] = added;
+        servers = grown;
+        return added;
+    }
+
+    /** The collection as a tag value: itself while fewer than MAX_TAGGED_COLLECTIONS were seen, else "other". */
+    private String taggedCollection(String collection) {
+        if (taggedCollections.contains(collection)) {
+            return collection;
+        }
+        if (taggedCollections.size() < MAX_TAGGED_COLLECTIONS) {
+            taggedCollections.add(collection);
+            return collection;
+        }
+        return "other";
+    }
+
+    private static CommandTags newTags(ConnectionDescription connection, String command, String collection) {
+        String clusterId = connection == null
+                ? "unknown"
+                : connection.getConnectionId().getServerId().getClusterId().getValue();
+        String server =
+                connection == null ? "unknown" : connection.getServerAddress().toString();
+        Tags common = Tags.of(
+                Tag.of("command", command),
+                Tag.of("collection", collection),
+                Tag.of("cluster.id", clusterId),
+                Tag.of("server.address", server));
+        return new CommandTags(common.and("status", "SUCCESS"), common.and("status", "FAILED"));
     }
 
     // ---- finishing
