@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.bson.BsonDocument;
 import org.bson.ByteBuf;
@@ -41,11 +42,18 @@ import org.bson.conversions.Bson;
  * an entry. Every write through this wrapper invalidates all cached reads of the collection before
  * it returns (also when it fails, since a failed bulk write may have applied in part), and a read
  * that was loading while the write happened is not cached: a read after a write through the
- * wrapper never sees data from before the write. Writes made elsewhere — another wrapper instance
- * with another cache, another process, the shell — show once the entries expire after {@code ttl}.
+ * wrapper never sees data from before the write. Writes made elsewhere — another wrapper instance,
+ * another process, the shell — show once the entries expire after {@code ttl}.
  *
- * <p>Results are shared between callers: treat the returned lists (unmodifiable) and their
- * documents as read-only. Thread-safe.
+ * <p><b>Scope.</b> Each wrapper's entries are its own (the key carries a number unique to the
+ * wrapper, its document class, read preference and read concern): two clients on different servers
+ * never read each other's documents from a shared cache. Create one wrapper per collection and keep
+ * it.
+ *
+ * <p><b>Shared results.</b> Results are shared between callers and cannot be changed: lists are
+ * unmodifiable and {@code Document}s are {@link ReadOnlyDocument}s, read-only all the way down
+ * (frozen once per load, no cost per hit). Other document classes are returned as decoded: use
+ * records (immutable) or treat them as read-only. Thread-safe.
  *
  * @param <T> the document type
  */
@@ -57,7 +65,10 @@ public final class CachedCollection<T> {
     private final MongoCollection<T> collection;
     private final QueryCache cache;
     private final Duration ttl;
+    private static final AtomicLong SCOPES = new AtomicLong();
+
     private final String prefix;
+    private final boolean readOnlyDocuments;
 
     CachedCollection(MongoCollection<T> collection, Duration ttl, QueryCache cache) {
         this.collection = requireNonNull(collection, "collection");
@@ -68,7 +79,15 @@ public final class CachedCollection<T> {
         }
         MongoNamespace namespace = collection.getNamespace();
         // NUL cannot occur in a MongoDB namespace, so one collection's prefix never matches another's.
-        this.prefix = "mongo:" + namespace.getFullName() + '\u0000';
+        // The scope number makes each wrapper's entries its own: a MongoCollection does not say which
+        // client (cluster) it belongs to, and two servers with the same database and collection
+        // names must never read each other's documents from a shared cache. The document class,
+        // read preference and read concern that shape the results are in the prefix too.
+        this.prefix = "mongo:" + namespace.getFullName() + '\u0000' + SCOPES.incrementAndGet() + ':'
+                + collection.getDocumentClass().getName() + ':'
+                + collection.getReadPreference().getName() + ':'
+                + collection.getReadConcern().asDocument().toJson() + '\u0000';
+        this.readOnlyDocuments = collection.getDocumentClass() == Document.class;
     }
 
     /**
@@ -122,7 +141,7 @@ public final class CachedCollection<T> {
             if (limit > 0) {
                 found = found.limit(limit);
             }
-            return List.copyOf(found.into(new ArrayList<>()));
+            return freeze(found.into(new ArrayList<>()));
         });
     }
 
@@ -233,6 +252,17 @@ public final class CachedCollection<T> {
         } finally {
             cache.invalidatePrefix(prefix);
         }
+    }
+
+    /** An unmodifiable list; {@code Document}s in it read-only, so no caller can change what others read. */
+    @SuppressWarnings("unchecked")
+    private List<T> freeze(List<T> found) {
+        if (readOnlyDocuments) {
+            List<Object> frozen = new ArrayList<>(found.size());
+            found.forEach(document -> frozen.add(ReadOnlyDocument.of((Document) document)));
+            return (List<T>) List.copyOf(frozen);
+        }
+        return List.copyOf(found);
     }
 
     /**

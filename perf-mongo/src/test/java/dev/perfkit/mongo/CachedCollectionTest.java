@@ -258,4 +258,54 @@ class CachedCollectionTest {
         assertThat(accounts.find(eq("guild", 7)).first()).isNull();
         assertThatThrownBy(() -> accounts.find(eq("guild", 0)).skip(-1)).hasMessage("skip must not be negative: -1");
     }
+
+    @Test
+    void results_cannotBeChanged_soNoCallerCorruptsAnother() {
+        raw.insertOne(new Document("_id", "nested")
+                .append("profile", new Document("name", "ada"))
+                .append("tags", List.of(new Document("t", 1))));
+        Document first = accounts.find(eq("_id", "nested")).first();
+
+        assertThatThrownBy(() -> first.put("balance", 1)).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> first.get("profile", Document.class).put("name", "eve"))
+                .isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> first.getList("tags", Document.class).get(0).append("t", 2))
+                .isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> first.getList("tags", Document.class).clear())
+                .isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> first.entrySet().iterator().next().setValue("x"))
+                .isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> first.keySet().clear()).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> accounts.find(eq("guild", 1)).toList().clear())
+                .isInstanceOf(UnsupportedOperationException.class);
+
+        Document again = accounts.find(eq("_id", "nested")).first();
+        assertThat(again.get("profile", Document.class).getString("name")).isEqualTo("ada");
+        assertThat(again).isEqualTo(raw.find(eq("_id", "nested")).first());
+        Document copy = new Document(again);
+        copy.put("balance", 1);
+        assertThat(copy.getInteger("balance")).isEqualTo(1);
+    }
+
+    @Test
+    void twoServers_sameNames_sharedCache_neverReadEachOthersDocuments() {
+        de.bwaldvogel.mongo.MongoServer otherServer =
+                new de.bwaldvogel.mongo.MongoServer(new de.bwaldvogel.mongo.backend.memory.MemoryBackend());
+        try (MongoClient otherClient =
+                com.mongodb.client.MongoClients.create(otherServer.bindAndGetConnectionString())) {
+            MongoCollection<Document> otherRaw = otherClient
+                    .getDatabase(raw.getNamespace().getDatabaseName())
+                    .getCollection(raw.getNamespace().getCollectionName());
+            otherRaw.insertOne(new Document("_id", 1).append("balance", -1));
+            CachedCollection<Document> other = MongoPerf.cached(otherRaw, Duration.ofSeconds(30), cache);
+
+            assertThat(accounts.find(eq("_id", 1)).first().getInteger("balance"))
+                    .isEqualTo(100);
+            assertThat(other.find(eq("_id", 1)).first().getInteger("balance")).isEqualTo(-1);
+            assertThat(accounts.find(eq("_id", 1)).first().getInteger("balance"))
+                    .isEqualTo(100);
+        } finally {
+            otherServer.shutdownNow();
+        }
+    }
 }
