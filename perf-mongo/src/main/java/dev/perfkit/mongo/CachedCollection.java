@@ -8,8 +8,16 @@ import com.mongodb.bulk.BulkWriteResult;
 import com.mongodb.client.FindIterable;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.BulkWriteOptions;
+import com.mongodb.client.model.FindOneAndDeleteOptions;
+import com.mongodb.client.model.FindOneAndReplaceOptions;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.InsertManyOptions;
+import com.mongodb.client.model.InsertOneOptions;
+import com.mongodb.client.model.ReplaceOptions;
+import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.WriteModel;
 import com.mongodb.client.result.DeleteResult;
+import com.mongodb.client.result.InsertManyResult;
 import com.mongodb.client.result.InsertOneResult;
 import com.mongodb.client.result.UpdateResult;
 import dev.perfkit.cache.QueryCache;
@@ -205,6 +213,215 @@ public final class CachedCollection<T> {
     public DeleteResult deleteOne(Bson filter) {
         requireNonNull(filter, "filter");
         return write(() -> collection.deleteOne(filter));
+    }
+
+    /**
+     * Finds the distinct values of a field among matching documents, through the cache.
+     *
+     * @param fieldName the field
+     * @param filter the filter
+     * @param resultClass the values' class
+     * @param <R> the values' type
+     * @return the values, unmodifiable
+     * @throws NullPointerException if an argument is null
+     */
+    public <R> List<R> distinct(String fieldName, Bson filter, Class<R> resultClass) {
+        requireNonNull(fieldName, "fieldName");
+        requireNonNull(filter, "filter");
+        requireNonNull(resultClass, "resultClass");
+        return cache.getOrLoad(
+                prefix + "distinct:" + resultClass.getName() + ':' + fieldName + '\u0000' + canonical(filter),
+                ttl,
+                () -> List.copyOf(
+                        collection.distinct(fieldName, filter, resultClass).into(new ArrayList<>())));
+    }
+
+    /**
+     * Inserts a document with options and invalidates the collection's cached reads.
+     *
+     * @param document the document
+     * @param options the driver's options
+     * @return the driver's result
+     */
+    public InsertOneResult insertOne(T document, InsertOneOptions options) {
+        requireNonNull(document, "document");
+        requireNonNull(options, "options");
+        return write(() -> collection.insertOne(document, options));
+    }
+
+    /**
+     * Inserts documents and invalidates the collection's cached reads.
+     *
+     * @param documents the documents
+     * @return the driver's result
+     */
+    public InsertManyResult insertMany(List<? extends T> documents) {
+        requireNonNull(documents, "documents");
+        return write(() -> collection.insertMany(documents));
+    }
+
+    /**
+     * Inserts documents with options (ordered or not, as given) and invalidates the collection's
+     * cached reads.
+     *
+     * @param documents the documents
+     * @param options the driver's options
+     * @return the driver's result
+     */
+    public InsertManyResult insertMany(List<? extends T> documents, InsertManyOptions options) {
+        requireNonNull(documents, "documents");
+        requireNonNull(options, "options");
+        return write(() -> collection.insertMany(documents, options));
+    }
+
+    /**
+     * Updates one document with options (an upsert, array filters, ...) and invalidates the
+     * collection's cached reads.
+     *
+     * @param filter which document
+     * @param update the change
+     * @param options the driver's options
+     * @return the driver's result
+     */
+    public UpdateResult updateOne(Bson filter, Bson update, UpdateOptions options) {
+        requireNonNull(filter, "filter");
+        requireNonNull(update, "update");
+        requireNonNull(options, "options");
+        return write(() -> collection.updateOne(filter, update, options));
+    }
+
+    /**
+     * Updates every matching document with options and invalidates the collection's cached reads.
+     *
+     * @param filter which documents
+     * @param update the change
+     * @param options the driver's options
+     * @return the driver's result
+     */
+    public UpdateResult updateMany(Bson filter, Bson update, UpdateOptions options) {
+        requireNonNull(filter, "filter");
+        requireNonNull(update, "update");
+        requireNonNull(options, "options");
+        return write(() -> collection.updateMany(filter, update, options));
+    }
+
+    /**
+     * Replaces one document and invalidates the collection's cached reads.
+     *
+     * @param filter which document
+     * @param replacement the new document
+     * @return the driver's result
+     */
+    public UpdateResult replaceOne(Bson filter, T replacement) {
+        requireNonNull(filter, "filter");
+        requireNonNull(replacement, "replacement");
+        return write(() -> collection.replaceOne(filter, replacement));
+    }
+
+    /**
+     * Replaces one document with options (an upsert, ...) and invalidates the collection's cached
+     * reads.
+     *
+     * @param filter which document
+     * @param replacement the new document
+     * @param options the driver's options
+     * @return the driver's result
+     */
+    public UpdateResult replaceOne(Bson filter, T replacement, ReplaceOptions options) {
+        requireNonNull(filter, "filter");
+        requireNonNull(replacement, "replacement");
+        requireNonNull(options, "options");
+        return write(() -> collection.replaceOne(filter, replacement, options));
+    }
+
+    /**
+     * Deletes every matching document and invalidates the collection's cached reads.
+     *
+     * @param filter which documents
+     * @return the driver's result
+     */
+    public DeleteResult deleteMany(Bson filter) {
+        requireNonNull(filter, "filter");
+        return write(() -> collection.deleteMany(filter));
+    }
+
+    /**
+     * Updates one document and returns it (as it was, by default), invalidating the collection's
+     * cached reads.
+     *
+     * @param filter which document
+     * @param update the change
+     * @return the document before the update, or null when none matched
+     */
+    public T findOneAndUpdate(Bson filter, Bson update) {
+        return findOneAndUpdate(filter, update, new FindOneAndUpdateOptions());
+    }
+
+    /**
+     * Updates one document with options (return the document after, upsert, sort, ...) and returns
+     * it, invalidating the collection's cached reads.
+     *
+     * @param filter which document
+     * @param update the change
+     * @param options the driver's options
+     * @return the document, or null when none matched
+     */
+    public T findOneAndUpdate(Bson filter, Bson update, FindOneAndUpdateOptions options) {
+        requireNonNull(filter, "filter");
+        requireNonNull(update, "update");
+        requireNonNull(options, "options");
+        return write(() -> collection.findOneAndUpdate(filter, update, options));
+    }
+
+    /**
+     * Replaces one document and returns it (as it was, by default), invalidating the collection's
+     * cached reads.
+     *
+     * @param filter which document
+     * @param replacement the new document
+     * @return the document before, or null when none matched
+     */
+    public T findOneAndReplace(Bson filter, T replacement) {
+        return findOneAndReplace(filter, replacement, new FindOneAndReplaceOptions());
+    }
+
+    /**
+     * Replaces one document with options and returns it, invalidating the collection's cached reads.
+     *
+     * @param filter which document
+     * @param replacement the new document
+     * @param options the driver's options
+     * @return the document, or null when none matched
+     */
+    public T findOneAndReplace(Bson filter, T replacement, FindOneAndReplaceOptions options) {
+        requireNonNull(filter, "filter");
+        requireNonNull(replacement, "replacement");
+        requireNonNull(options, "options");
+        return write(() -> collection.findOneAndReplace(filter, replacement, options));
+    }
+
+    /**
+     * Deletes one document and returns it, invalidating the collection's cached reads.
+     *
+     * @param filter which document
+     * @return the deleted document, or null when none matched
+     */
+    public T findOneAndDelete(Bson filter) {
+        return findOneAndDelete(filter, new FindOneAndDeleteOptions());
+    }
+
+    /**
+     * Deletes one document with options (sort, projection, ...) and returns it, invalidating the
+     * collection's cached reads.
+     *
+     * @param filter which document
+     * @param options the driver's options
+     * @return the deleted document, or null when none matched
+     */
+    public T findOneAndDelete(Bson filter, FindOneAndDeleteOptions options) {
+        requireNonNull(filter, "filter");
+        requireNonNull(options, "options");
+        return write(() -> collection.findOneAndDelete(filter, options));
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.perfkit.mongo;
 import static com.mongodb.client.model.Filters.eq;
 import static com.mongodb.client.model.Filters.in;
 import static com.mongodb.client.model.Filters.or;
+import static com.mongodb.client.model.Sorts.ascending;
 import static com.mongodb.client.model.Sorts.descending;
 import static com.mongodb.client.model.Updates.inc;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -11,8 +12,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.DeleteOneModel;
+import com.mongodb.client.model.InsertManyOptions;
 import com.mongodb.client.model.InsertOneModel;
+import com.mongodb.client.model.InsertOneOptions;
 import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.ReplaceOptions;
+import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
 import dev.perfkit.FakeTicker;
@@ -307,5 +312,36 @@ class CachedCollectionTest {
         } finally {
             otherServer.shutdownNow();
         }
+    }
+
+    /** Every write method: a cached read right after it sees its effect (the read is served fresh). */
+    @Test
+    void everyWriteMethod_invalidates_andReadsAfterItSeeIt() {
+        List<Runnable> writes = List.of(
+                () -> accounts.insertOne(new Document("_id", 100).append("guild", 1), new InsertOneOptions()),
+                () -> accounts.insertMany(List.of(new Document("_id", 101).append("guild", 1))),
+                () -> accounts.insertMany(
+                        List.of(new Document("_id", 102).append("guild", 1)), new InsertManyOptions().ordered(false)),
+                () -> accounts.updateOne(eq("_id", 103), inc("balance", 1), new UpdateOptions().upsert(true)),
+                () -> accounts.updateMany(eq("guild", 1), inc("balance", 1), new UpdateOptions()),
+                () -> accounts.replaceOne(
+                        eq("_id", 1), new Document("_id", 1).append("guild", 1).append("r", 1)),
+                () -> accounts.replaceOne(
+                        eq("_id", 104), new Document("_id", 104).append("guild", 1), new ReplaceOptions().upsert(true)),
+                () -> accounts.findOneAndUpdate(eq("_id", 3), inc("balance", 5)),
+                () -> accounts.findOneAndReplace(eq("_id", 5), new Document("_id", 5).append("guild", 1)),
+                () -> accounts.findOneAndDelete(eq("_id", 7)),
+                () -> accounts.deleteMany(eq("_id", 9)));
+        for (int i = 0; i < writes.size(); i++) {
+            assertThat(accounts.find(eq("guild", 1)).sort(ascending("_id")).toList())
+                    .isNotNull(); // cached
+            writes.get(i).run();
+            assertThat(accounts.find(eq("guild", 1)).sort(ascending("_id")).toList())
+                    .as("read after write %d", i)
+                    .isEqualTo(raw.find(eq("guild", 1)).sort(ascending("_id")).into(new ArrayList<>()));
+        }
+        assertThat(accounts.distinct("guild", new Document(), Integer.class)).containsExactlyInAnyOrder(0, 1);
+        accounts.insertOne(new Document("_id", 200).append("guild", 7));
+        assertThat(accounts.distinct("guild", new Document(), Integer.class)).containsExactlyInAnyOrder(0, 1, 7);
     }
 }
