@@ -8,6 +8,7 @@ import com.mongodb.bulk.BulkWriteResult;
 import com.mongodb.client.FindIterable;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.BulkWriteOptions;
+import com.mongodb.client.model.Collation;
 import com.mongodb.client.model.FindOneAndDeleteOptions;
 import com.mongodb.client.model.FindOneAndReplaceOptions;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
@@ -24,8 +25,12 @@ import dev.perfkit.cache.QueryCache;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.bson.BsonDocument;
 import org.bson.ByteBuf;
@@ -77,6 +82,9 @@ public final class CachedCollection<T> {
 
     private final String prefix;
     private final boolean readOnlyDocuments;
+    private final boolean precise;
+    private final long indexTtlNanos;
+    private final ReadIndex index = new ReadIndex();
 
     CachedCollection(MongoCollection<T> collection, Duration ttl, QueryCache cache) {
         this.collection = requireNonNull(collection, "collection");
@@ -96,6 +104,9 @@ public final class CachedCollection<T> {
                 + collection.getReadPreference().getName() + ':'
                 + collection.getReadConcern().asDocument().toJson() + '\u0000';
         this.readOnlyDocuments = collection.getDocumentClass() == Document.class;
+        this.precise = readOnlyDocuments;
+        // The index must know a read at least as long as the cache may hold it.
+        this.indexTtlNanos = ttl.plusMinutes(1).toNanos();
     }
 
     /**
@@ -131,26 +142,62 @@ public final class CachedCollection<T> {
     }
 
     /** The cached read behind every find: one entry per (filter, projection, sort, skip, limit). */
+    @SuppressWarnings("unchecked")
     List<T> load(Bson filter, Bson projection, Bson sort, int skip, int limit) {
-        String key = prefix + "find:" + collection.getDocumentClass().getName() + ':' + canonical(filter) + ':'
+        Document optimized = MongoQueryOptimizer.optimizeQuery(filter);
+        String key = prefix + "find:" + collection.getDocumentClass().getName() + ':' + bsonKey(optimized) + ':'
                 + (projection == null ? "" : bsonKey(projection)) + ':' + (sort == null ? "" : bsonKey(sort)) + ':'
                 + skip + ':' + limit;
-        return cache.getOrLoad(key, ttl, () -> {
-            FindIterable<T> found = collection.find(filter);
-            if (projection != null) {
-                found = found.projection(projection);
+        return cache.getOrLoad(
+                key,
+                ttl,
+                () -> tracked(
+                        key,
+                        () -> {
+                            FindIterable<T> found = collection.find(filter);
+                            if (projection != null) {
+                                found = found.projection(projection);
+                            }
+                            if (sort != null) {
+                                found = found.sort(sort);
+                            }
+                            if (skip > 0) {
+                                found = found.skip(skip);
+                            }
+                            if (limit > 0) {
+                                found = found.limit(limit);
+                            }
+                            return freeze(found.into(new ArrayList<>()));
+                        },
+                        documents -> ReadIndex.find(
+                                optimized,
+                                sort == null ? null : MongoQueryOptimizer.toDocument(sort),
+                                projection == null ? null : MongoQueryOptimizer.toDocument(projection),
+                                skip,
+                                limit,
+                                (List<Document>) documents,
+                                indexTtlNanos)));
+    }
+
+    /**
+     * Runs a load; with precise invalidation, the key is in flight while it queries and its
+     * ReadInfo is registered before the value can be published (see ReadIndex).
+     */
+    private <V> V tracked(String key, Supplier<V> query, Function<V, ReadIndex.ReadInfo> describe) {
+        if (!precise) {
+            return query.get();
+        }
+        index.inFlight.add(key);
+        try {
+            V value = query.get();
+            if (index.reads.size() >= ReadIndex.MAX_TRACKED) {
+                invalidateAll(); // too many to track: start over (conservative)
             }
-            if (sort != null) {
-                found = found.sort(sort);
-            }
-            if (skip > 0) {
-                found = found.skip(skip);
-            }
-            if (limit > 0) {
-                found = found.limit(limit);
-            }
-            return freeze(found.into(new ArrayList<>()));
-        });
+            index.reads.put(key, describe.apply(value));
+            return value;
+        } finally {
+            index.inFlight.remove(key);
+        }
     }
 
     /**
@@ -162,8 +209,13 @@ public final class CachedCollection<T> {
      */
     public long countDocuments(Bson filter) {
         requireNonNull(filter, "filter");
-        Long count =
-                cache.getOrLoad(prefix + "count:" + canonical(filter), ttl, () -> collection.countDocuments(filter));
+        Document optimized = MongoQueryOptimizer.optimizeQuery(filter);
+        String key = prefix + "count:" + bsonKey(optimized);
+        Long count = cache.getOrLoad(
+                key,
+                ttl,
+                () -> tracked(
+                        key, () -> collection.countDocuments(filter), n -> ReadIndex.count(optimized, indexTtlNanos)));
         return count;
     }
 
@@ -175,7 +227,7 @@ public final class CachedCollection<T> {
      */
     public InsertOneResult insertOne(T document) {
         requireNonNull(document, "document");
-        return write(() -> collection.insertOne(document));
+        return write(() -> collection.insertOne(document), r -> inserted(List.of(document)));
     }
 
     /**
@@ -188,7 +240,7 @@ public final class CachedCollection<T> {
     public UpdateResult updateOne(Bson filter, Bson update) {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
-        return write(() -> collection.updateOne(filter, update));
+        return write(() -> collection.updateOne(filter, update), r -> updated(filter, update, r, null));
     }
 
     /**
@@ -201,7 +253,7 @@ public final class CachedCollection<T> {
     public UpdateResult updateMany(Bson filter, Bson update) {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
-        return write(() -> collection.updateMany(filter, update));
+        return write(() -> collection.updateMany(filter, update), r -> updated(filter, update, r, null));
     }
 
     /**
@@ -212,7 +264,7 @@ public final class CachedCollection<T> {
      */
     public DeleteResult deleteOne(Bson filter) {
         requireNonNull(filter, "filter");
-        return write(() -> collection.deleteOne(filter));
+        return write(() -> collection.deleteOne(filter), r -> deleted(filter, r));
     }
 
     /**
@@ -229,11 +281,18 @@ public final class CachedCollection<T> {
         requireNonNull(fieldName, "fieldName");
         requireNonNull(filter, "filter");
         requireNonNull(resultClass, "resultClass");
+        Document optimized = MongoQueryOptimizer.optimizeQuery(filter);
+        String key = prefix + "distinct:" + resultClass.getName() + ':' + fieldName + '\u0000' + bsonKey(optimized);
         return cache.getOrLoad(
-                prefix + "distinct:" + resultClass.getName() + ':' + fieldName + '\u0000' + canonical(filter),
+                key,
                 ttl,
-                () -> List.copyOf(
-                        collection.distinct(fieldName, filter, resultClass).into(new ArrayList<>())));
+                () -> tracked(
+                        key,
+                        // distinct values may include null: no List.copyOf
+                        () -> Collections.unmodifiableList(collection
+                                .distinct(fieldName, filter, resultClass)
+                                .into(new ArrayList<>())),
+                        values -> ReadIndex.distinct(fieldName, optimized, indexTtlNanos)));
     }
 
     /**
@@ -246,7 +305,7 @@ public final class CachedCollection<T> {
     public InsertOneResult insertOne(T document, InsertOneOptions options) {
         requireNonNull(document, "document");
         requireNonNull(options, "options");
-        return write(() -> collection.insertOne(document, options));
+        return write(() -> collection.insertOne(document, options), r -> inserted(List.of(document)));
     }
 
     /**
@@ -257,7 +316,7 @@ public final class CachedCollection<T> {
      */
     public InsertManyResult insertMany(List<? extends T> documents) {
         requireNonNull(documents, "documents");
-        return write(() -> collection.insertMany(documents));
+        return write(() -> collection.insertMany(documents), r -> inserted(documents));
     }
 
     /**
@@ -271,7 +330,7 @@ public final class CachedCollection<T> {
     public InsertManyResult insertMany(List<? extends T> documents, InsertManyOptions options) {
         requireNonNull(documents, "documents");
         requireNonNull(options, "options");
-        return write(() -> collection.insertMany(documents, options));
+        return write(() -> collection.insertMany(documents, options), r -> inserted(documents));
     }
 
     /**
@@ -287,7 +346,9 @@ public final class CachedCollection<T> {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
         requireNonNull(options, "options");
-        return write(() -> collection.updateOne(filter, update, options));
+        return write(
+                () -> collection.updateOne(filter, update, options),
+                r -> updated(filter, update, r, options.getCollation()));
     }
 
     /**
@@ -302,7 +363,9 @@ public final class CachedCollection<T> {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
         requireNonNull(options, "options");
-        return write(() -> collection.updateMany(filter, update, options));
+        return write(
+                () -> collection.updateMany(filter, update, options),
+                r -> updated(filter, update, r, options.getCollation()));
     }
 
     /**
@@ -315,7 +378,7 @@ public final class CachedCollection<T> {
     public UpdateResult replaceOne(Bson filter, T replacement) {
         requireNonNull(filter, "filter");
         requireNonNull(replacement, "replacement");
-        return write(() -> collection.replaceOne(filter, replacement));
+        return write(() -> collection.replaceOne(filter, replacement), r -> updated(filter, null, r, null));
     }
 
     /**
@@ -331,7 +394,9 @@ public final class CachedCollection<T> {
         requireNonNull(filter, "filter");
         requireNonNull(replacement, "replacement");
         requireNonNull(options, "options");
-        return write(() -> collection.replaceOne(filter, replacement, options));
+        return write(
+                () -> collection.replaceOne(filter, replacement, options),
+                r -> updated(filter, null, r, options.getCollation()));
     }
 
     /**
@@ -342,7 +407,7 @@ public final class CachedCollection<T> {
      */
     public DeleteResult deleteMany(Bson filter) {
         requireNonNull(filter, "filter");
-        return write(() -> collection.deleteMany(filter));
+        return write(() -> collection.deleteMany(filter), r -> deleted(filter, r));
     }
 
     /**
@@ -370,7 +435,10 @@ public final class CachedCollection<T> {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
         requireNonNull(options, "options");
-        return write(() -> collection.findOneAndUpdate(filter, update, options));
+        return write(
+                () -> collection.findOneAndUpdate(filter, update, options),
+                found -> foundAndChanged(
+                        filter, found, touched(update), options.isUpsert(), options.getCollation(), false));
     }
 
     /**
@@ -397,7 +465,9 @@ public final class CachedCollection<T> {
         requireNonNull(filter, "filter");
         requireNonNull(replacement, "replacement");
         requireNonNull(options, "options");
-        return write(() -> collection.findOneAndReplace(filter, replacement, options));
+        return write(
+                () -> collection.findOneAndReplace(filter, replacement, options),
+                found -> foundAndChanged(filter, found, null, options.isUpsert(), options.getCollation(), false));
     }
 
     /**
@@ -421,7 +491,9 @@ public final class CachedCollection<T> {
     public T findOneAndDelete(Bson filter, FindOneAndDeleteOptions options) {
         requireNonNull(filter, "filter");
         requireNonNull(options, "options");
-        return write(() -> collection.findOneAndDelete(filter, options));
+        return write(
+                () -> collection.findOneAndDelete(filter, options),
+                found -> foundAndChanged(filter, found, null, false, options.getCollation(), true));
     }
 
     /**
@@ -446,7 +518,7 @@ public final class CachedCollection<T> {
     public BulkWriteResult bulkWrite(List<? extends WriteModel<? extends T>> operations, BulkWriteOptions options) {
         requireNonNull(operations, "operations");
         requireNonNull(options, "options");
-        return write(() -> collection.bulkWrite(operations, options));
+        return write(() -> collection.bulkWrite(operations, options), r -> ReadIndex.Effect.ALL);
     }
 
     /**
@@ -455,6 +527,7 @@ public final class CachedCollection<T> {
      * @return the number of entries dropped
      */
     public long invalidate() {
+        index.reads.clear();
         return cache.invalidatePrefix(prefix);
     }
 
@@ -463,12 +536,107 @@ public final class CachedCollection<T> {
         return collection;
     }
 
-    private <R> R write(Supplier<R> write) {
+    /**
+     * Runs a write, then invalidates what it may have changed: with precise invalidation the reads
+     * its effect may change (ReadIndex), else every cached read of the collection. A write that
+     * fails may have applied in part: everything is invalidated.
+     */
+    private <R> R write(Supplier<R> write, Function<R, ReadIndex.Effect> effectOf) {
+        R result;
         try {
-            return write.get();
-        } finally {
-            cache.invalidatePrefix(prefix);
+            result = write.get();
+        } catch (RuntimeException | Error e) {
+            invalidateAll();
+            throw e;
         }
+        ReadIndex.Effect effect;
+        try {
+            effect = precise ? effectOf.apply(result) : ReadIndex.Effect.ALL;
+        } catch (RuntimeException e) {
+            effect = ReadIndex.Effect.ALL; // cannot tell what it did: be conservative
+        }
+        apply(effect);
+        return result;
+    }
+
+    private void apply(ReadIndex.Effect effect) {
+        if (effect.kind() == ReadIndex.EffectKind.NONE) {
+            return;
+        }
+        if (effect.kind() == ReadIndex.EffectKind.ALL) {
+            invalidateAll();
+            return;
+        }
+        for (String key : index.inFlight) {
+            cache.invalidate(key); // a load that raced this write must not publish
+        }
+        long now = System.nanoTime();
+        for (Map.Entry<String, ReadIndex.ReadInfo> entry : index.reads.entrySet()) {
+            ReadIndex.ReadInfo read = entry.getValue();
+            if (now - read.expiresAtNanos() >= 0) {
+                index.reads.remove(entry.getKey(), read);
+            } else if (ReadIndex.affects(effect, read)) {
+                cache.invalidate(entry.getKey());
+                index.reads.remove(entry.getKey(), read);
+            }
+        }
+    }
+
+    /** Forgets every read, then drops every cached read of the collection (in that order: see ReadIndex). */
+    private void invalidateAll() {
+        index.reads.clear();
+        cache.invalidatePrefix(prefix);
+    }
+
+    @SuppressWarnings("unchecked")
+    private ReadIndex.Effect inserted(List<? extends T> documents) {
+        return ReadIndex.Effect.insert((List<Document>) List.copyOf(documents));
+    }
+
+    private ReadIndex.Effect updated(Bson filter, Bson update, UpdateResult result, Collation collation) {
+        if (collation != null || !result.wasAcknowledged() || result.getUpsertedId() != null) {
+            return ReadIndex.Effect.ALL;
+        }
+        if (result.getMatchedCount() == 0 || result.getModifiedCount() == 0) {
+            return ReadIndex.Effect.NONE; // nothing changed
+        }
+        Set<String> touched = update == null ? null : touched(update);
+        if (update != null && touched == null) {
+            return ReadIndex.Effect.ALL;
+        }
+        return ReadIndex.Effect.update(MongoQueryOptimizer.toDocument(filter), touched);
+    }
+
+    private ReadIndex.Effect deleted(Bson filter, DeleteResult result) {
+        if (!result.wasAcknowledged()) {
+            return ReadIndex.Effect.ALL;
+        }
+        return result.getDeletedCount() == 0
+                ? ReadIndex.Effect.NONE
+                : ReadIndex.Effect.delete(MongoQueryOptimizer.toDocument(filter));
+    }
+
+    /** A findOneAnd…: the document returned names the one changed (by its _id when it has one). */
+    private ReadIndex.Effect foundAndChanged(
+            Bson filter, T found, Set<String> touched, boolean upsert, Collation collation, boolean delete) {
+        if (collation != null) {
+            return ReadIndex.Effect.ALL;
+        }
+        if (found == null) {
+            return upsert ? ReadIndex.Effect.ALL : ReadIndex.Effect.NONE;
+        }
+        Document target = found instanceof Document document && document.containsKey("_id")
+                ? new Document("_id", document.get("_id"))
+                : MongoQueryOptimizer.toDocument(filter);
+        if (delete) {
+            return ReadIndex.Effect.delete(target);
+        }
+        return ReadIndex.Effect.update(target, touched);
+    }
+
+    /** The fields an update names, or null when it cannot tell. */
+    private Set<String> touched(Bson update) {
+        return ReadIndex.touchedRoots(update.toBsonDocument(BsonDocument.class, collection.getCodecRegistry()));
     }
 
     /** An unmodifiable list; {@code Document}s in it read-only, so no caller can change what others read. */
@@ -483,14 +651,10 @@ public final class CachedCollection<T> {
     }
 
     /**
-     * The optimized filter's BSON bytes (Base64): one key per distinct filter, types and field order
+     * A filter's (optimized) BSON bytes, Base64: one key per distinct filter, types and field order
      * included. JSON is not unambiguous: in relaxed mode a date and a literal {@code {"$date": ...}}
      * document render alike.
      */
-    private static String canonical(Bson filter) {
-        return bsonKey(MongoQueryOptimizer.optimizeQuery(filter));
-    }
-
     private static String bsonKey(Bson bson) {
         RawBsonDocument raw = bson instanceof Document document
                 ? new RawBsonDocument(document, DOCUMENT_CODEC)

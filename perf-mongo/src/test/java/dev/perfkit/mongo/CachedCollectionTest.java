@@ -18,6 +18,7 @@ import com.mongodb.client.model.InsertOneOptions;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReplaceOptions;
 import com.mongodb.client.model.UpdateOptions;
+import com.mongodb.client.model.Updates;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
 import dev.perfkit.FakeTicker;
@@ -343,5 +344,45 @@ class CachedCollectionTest {
         assertThat(accounts.distinct("guild", new Document(), Integer.class)).containsExactlyInAnyOrder(0, 1);
         accounts.insertOne(new Document("_id", 200).append("guild", 7));
         assertThat(accounts.distinct("guild", new Document(), Integer.class)).containsExactlyInAnyOrder(0, 1, 7);
+    }
+
+    /** Writes that cannot change a cached read leave it cached; writes that can, refresh it. */
+    @Test
+    void preciseInvalidation_unrelatedWritesKeepReadsCached() {
+        List<Document> guildZero =
+                accounts.find(eq("guild", 0)).sort(ascending("_id")).toList();
+        long guildOne = accounts.countDocuments(eq("guild", 1));
+        Document one = accounts.find(eq("_id", 1)).first();
+        int finds = this.finds.get();
+
+        accounts.updateOne(eq("_id", 1), Updates.set("nickname", "x")); // doc 1 is in guild 1
+        assertThat(accounts.find(eq("guild", 0)).sort(ascending("_id")).toList())
+                .isEqualTo(guildZero);
+        assertThat(accounts.countDocuments(eq("guild", 1))).isEqualTo(guildOne);
+        assertThat(this.finds.get())
+                .as("neither read could change: both from the cache")
+                .isEqualTo(finds);
+        assertThat(accounts.find(eq("_id", 1)).first().getString("nickname")).isEqualTo("x");
+        assertThat(this.finds.get()).as("the document's own read was refreshed").isEqualTo(finds + 1);
+
+        accounts.insertOne(new Document("_id", 50).append("guild", 1));
+        assertThat(accounts.find(eq("guild", 0)).sort(ascending("_id")).toList())
+                .isEqualTo(guildZero);
+        assertThat(this.finds.get()).as("a guild-1 insert cannot join guild 0").isEqualTo(finds + 1);
+        assertThat(accounts.countDocuments(eq("guild", 1))).isEqualTo(guildOne + 1);
+        assertThat(this.finds.get())
+                .as("the count (an aggregate) was refreshed")
+                .isEqualTo(finds + 2);
+
+        accounts.deleteOne(eq("_id", 3));
+        assertThat(accounts.find(eq("guild", 0)).sort(ascending("_id")).toList())
+                .isEqualTo(guildZero);
+        assertThat(this.finds.get()).as("deleting a guild-1 document").isEqualTo(finds + 2);
+
+        accounts.updateMany(eq("guild", 1), inc("guild", -1)); // moves documents into guild 0
+        assertThat(accounts.find(eq("guild", 0)).sort(ascending("_id")).toList())
+                .isEqualTo(raw.find(eq("guild", 0)).sort(ascending("_id")).into(new ArrayList<>()))
+                .hasSizeGreaterThan(guildZero.size());
+        assertThat(one.getInteger("_id")).isEqualTo(1);
     }
 }

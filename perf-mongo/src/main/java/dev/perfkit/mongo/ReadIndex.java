@@ -1,0 +1,528 @@
+package dev.perfkit.mongo;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bson.BsonDocument;
+import org.bson.BsonValue;
+import org.bson.Document;
+import org.bson.types.Decimal128;
+import org.bson.types.ObjectId;
+
+/*
+ * Precise invalidation for a CachedCollection of Documents: which cached reads a write can change.
+ *
+ * Every cached read registers what it depends on (ReadInfo): the fields its filter, sort and
+ * projection name (their first path segment), and, for a find, the documents it returned. A write
+ * is summed up as an Effect: the documents it inserted, or the filter it updated or deleted by and
+ * the fields its update names. The rules (docs/mongo.md states them for users):
+ *
+ * - nothing changed (0 matched / modified / deleted, no upsert): no read is affected;
+ * - an insert affects a read whose filter might match the new document;
+ * - an update that names none of a read's filter or sort fields cannot change which documents
+ *   match, nor their order: it affects a find only if the find returned a document the update may
+ *   have touched (and, with an inclusion projection, only if it names a projected field); it
+ *   affects a count never, a distinct only if it names the distinct field;
+ * - an update that names a filter or sort field, a replacement, a delete of a document a read may
+ *   hold: affected;
+ * - whatever cannot be reasoned about is affected: an upsert that inserted, a bulk write, a write
+ *   that failed, a collation, an unknown update operator, a filter with $where/$expr/$text/..., a
+ *   count or distinct after a delete, a limit or skip without a sort.
+ *
+ * "Might match" is decided by a conservative matcher: it answers "provably not" only for equality,
+ * $in and numeric ranges on top-level scalar fields of numbers, strings, booleans, ObjectIds and
+ * dates; everything else (arrays, embedded documents, dotted paths, nulls, other operators) might
+ * match. A wrong "might" costs a cache miss; a wrong "not" would be a stale read, so there is none.
+ *
+ * Concurrency: a load is in flight (registered before it queries) until its ReadInfo is
+ * registered; a write invalidates every in-flight load, then checks every registered read. So a
+ * load that raced a write is either invalidated as in flight or judged by its ReadInfo (see
+ * CachedCollection). Entries are removed only as the exact instance examined.
+ */
+final class ReadIndex {
+    /** Filter operators whose meaning the index cannot see: reads using them depend on everything. */
+    private static final Set<String> OPAQUE_OPERATORS =
+            Set.of("$where", "$expr", "$text", "$jsonSchema", "$function", "$accumulator", "$near", "$nearSphere");
+
+    private static final Set<String> KNOWN_UPDATE_OPERATORS = Set.of(
+            "$set",
+            "$unset",
+            "$inc",
+            "$mul",
+            "$min",
+            "$max",
+            "$push",
+            "$pull",
+            "$pullAll",
+            "$addToSet",
+            "$pop",
+            "$currentDate",
+            "$setOnInsert",
+            "$rename",
+            "$bit");
+
+    enum Kind {
+        FIND,
+        COUNT,
+        DISTINCT
+    }
+
+    /** What one cached read depends on. */
+    record ReadInfo(
+            Kind kind,
+            boolean opaque,
+            Document filter,
+            Set<String> filterRoots,
+            Set<String> sortRoots,
+            Set<String> projectedRoots, // null: every field is returned
+            boolean unsortedWindow, // a limit or skip without a sort
+            boolean skips, // a skip: removing a document before the window shifts it
+            String distinctRoot,
+            List<Document> documents, // FIND only
+            boolean partialDocuments, // a projection: documents lack fields
+            long expiresAtNanos) {}
+
+    /** What one write did. */
+    record Effect(EffectKind kind, List<Document> inserted, Document filter, Set<String> touched) {
+        static final Effect NONE = new Effect(EffectKind.NONE, null, null, null);
+        static final Effect ALL = new Effect(EffectKind.ALL, null, null, null);
+
+        static Effect insert(List<Document> documents) {
+            return new Effect(EffectKind.INSERT, documents, null, null);
+        }
+
+        /** An update by {@code filter} naming {@code touched} fields; null means every field (a replacement). */
+        static Effect update(Document filter, Set<String> touched) {
+            return new Effect(EffectKind.UPDATE, null, filter, touched);
+        }
+
+        static Effect delete(Document filter) {
+            return new Effect(EffectKind.DELETE, null, filter, null);
+        }
+    }
+
+    enum EffectKind {
+        NONE,
+        ALL,
+        INSERT,
+        UPDATE,
+        DELETE
+    }
+
+    static final int MAX_TRACKED = 100_000;
+
+    final ConcurrentHashMap<String, ReadInfo> reads = new ConcurrentHashMap<>();
+    final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+
+    // ---- building what reads and writes depend on
+
+    static ReadInfo find(
+            Document filter,
+            Document sort,
+            Document projection,
+            int skip,
+            int limit,
+            List<Document> documents,
+            long ttlNanos) {
+        Set<String> filterRoots = new HashSet<>();
+        boolean opaque = !collectRoots(filter, filterRoots, 0);
+        Set<String> sortRoots = sort == null ? Set.of() : roots(sort.keySet());
+        Set<String> projected = projectedRoots(projection);
+        return new ReadInfo(
+                Kind.FIND,
+                opaque,
+                filter,
+                filterRoots,
+                sortRoots,
+                projected,
+                (skip > 0 || limit > 0) && (sort == null || sort.isEmpty()),
+                skip > 0,
+                null,
+                documents,
+                projection != null && !projection.isEmpty(),
+                System.nanoTime() + ttlNanos);
+    }
+
+    static ReadInfo count(Document filter, long ttlNanos) {
+        Set<String> filterRoots = new HashSet<>();
+        boolean opaque = !collectRoots(filter, filterRoots, 0);
+        return new ReadInfo(
+                Kind.COUNT,
+                opaque,
+                filter,
+                filterRoots,
+                Set.of(),
+                null,
+                false,
+                false,
+                null,
+                null,
+                false,
+                System.nanoTime() + ttlNanos);
+    }
+
+    static ReadInfo distinct(String field, Document filter, long ttlNanos) {
+        Set<String> filterRoots = new HashSet<>();
+        boolean opaque = !collectRoots(filter, filterRoots, 0);
+        return new ReadInfo(
+                Kind.DISTINCT,
+                opaque,
+                filter,
+                filterRoots,
+                Set.of(),
+                null,
+                false,
+                false,
+                root(field),
+                null,
+                false,
+                System.nanoTime() + ttlNanos);
+    }
+
+    /** The first path segments of an update's fields, or null when it cannot tell (replacement, unknown operator). */
+    static Set<String> touchedRoots(BsonDocument update) {
+        Set<String> touched = new HashSet<>();
+        for (Map.Entry<String, BsonValue> entry : update.entrySet()) {
+            String operator = entry.getKey();
+            if (!operator.startsWith("$") || !KNOWN_UPDATE_OPERATORS.contains(operator)) {
+                return null;
+            }
+            if (!entry.getValue().isDocument()) {
+                return null;
+            }
+            for (Map.Entry<String, BsonValue> field :
+                    entry.getValue().asDocument().entrySet()) {
+                touched.add(root(field.getKey()));
+                if (operator.equals("$rename")) {
+                    if (!field.getValue().isString()) {
+                        return null;
+                    }
+                    touched.add(root(field.getValue().asString().getValue()));
+                }
+            }
+        }
+        return touched.isEmpty() ? null : touched;
+    }
+
+    private static String root(String path) {
+        int dot = path.indexOf('.');
+        return dot < 0 ? path : path.substring(0, dot);
+    }
+
+    private static Set<String> roots(Set<String> paths) {
+        Set<String> roots = new HashSet<>();
+        paths.forEach(path -> roots.add(root(path)));
+        return roots;
+    }
+
+    /** The fields an inclusion projection returns, or null (every field: no projection, or an exclusion). */
+    private static Set<String> projectedRoots(Document projection) {
+        if (projection == null || projection.isEmpty()) {
+            return null;
+        }
+        Set<String> included = new HashSet<>();
+        included.add("_id");
+        for (Map.Entry<String, Object> entry : projection.entrySet()) {
+            Object value = entry.getValue();
+            boolean inclusion =
+                    value instanceof Boolean flag ? flag : value instanceof Number number && number.doubleValue() != 0;
+            if (entry.getKey().equals("_id")) {
+                continue;
+            }
+            if (!inclusion) {
+                return null; // an exclusion (or an expression): treat as every field
+            }
+            included.add(root(entry.getKey()));
+        }
+        return included;
+    }
+
+    /** Adds the filter's field roots; returns false when the filter uses something opaque. */
+    private static boolean collectRoots(Object filter, Set<String> roots, int depth) {
+        if (depth > 100) {
+            return false;
+        }
+        if (filter instanceof Map<?, ?> map) {
+            for (Map.Entry<?, ?> entry : map.entrySet()) {
+                String key = String.valueOf(entry.getKey());
+                if (key.startsWith("$")) {
+                    if (OPAQUE_OPERATORS.contains(key)) {
+                        return false;
+                    }
+                } else if (depth == 0 || isLogicalContext(depth)) {
+                    roots.add(root(key));
+                }
+                if (!collectRoots(entry.getValue(), roots, depth + 1)) {
+                    return false;
+                }
+            }
+        } else if (filter instanceof List<?> list) {
+            for (Object element : list) {
+                if (!collectRoots(element, roots, depth + 1)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Conservatively, every non-$ key at any depth counts as a field: more roots only cost misses. */
+    private static boolean isLogicalContext(int depth) {
+        return true;
+    }
+
+    // ---- judging
+
+    /** Whether a write may change a read's result. */
+    static boolean affects(Effect effect, ReadInfo read) {
+        switch (effect.kind()) {
+            case NONE:
+                return false;
+            case ALL:
+                return true;
+            default:
+                break;
+        }
+        if (read.opaque()) {
+            return true;
+        }
+        switch (effect.kind()) {
+            case INSERT:
+                for (Document document : effect.inserted()) {
+                    if (!provablyNotMatching(read.filter(), document, false)) {
+                        return true;
+                    }
+                }
+                return false;
+            case DELETE:
+                return read.kind() != Kind.FIND || read.skips() || mayHoldMatching(read, effect.filter());
+            default:
+                break;
+        }
+        Set<String> touched = effect.touched();
+        if (touched == null) { // a replacement: every field may change
+            return switch (read.kind()) {
+                case COUNT -> !read.filterRoots().isEmpty();
+                case DISTINCT -> true;
+                case FIND ->
+                    read.unsortedWindow()
+                            || !read.filterRoots().isEmpty()
+                            || !read.sortRoots().isEmpty()
+                            || mayHoldMatching(read, effect.filter());
+            };
+        }
+        return switch (read.kind()) {
+            case COUNT -> intersects(touched, read.filterRoots());
+            case DISTINCT -> intersects(touched, read.filterRoots()) || touched.contains(read.distinctRoot());
+            case FIND ->
+                read.unsortedWindow()
+                        || intersects(touched, read.filterRoots())
+                        || intersects(touched, read.sortRoots())
+                        || ((read.projectedRoots() == null || intersects(touched, read.projectedRoots()))
+                                && mayHoldMatching(read, effect.filter()));
+        };
+    }
+
+    private static boolean intersects(Set<String> touched, Set<String> fields) {
+        for (String field : fields) {
+            if (touched.contains(field)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a find's result may hold a document the write filter selects. */
+    private static boolean mayHoldMatching(ReadInfo read, Document writeFilter) {
+        for (Document document : read.documents()) {
+            if (!provablyNotMatching(writeFilter, document, read.partialDocuments())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---- the conservative matcher
+
+    /**
+     * True only when the document certainly does not match the filter. {@code partial}: the
+     * document may lack fields it has in the database (a projection), so a missing field proves
+     * nothing.
+     */
+    static boolean provablyNotMatching(Document filter, Document document, boolean partial) {
+        for (Map.Entry<String, Object> clause : filter.entrySet()) {
+            String key = clause.getKey();
+            Object condition = clause.getValue();
+            if (key.equals("$and") && condition instanceof List<?> all) {
+                for (Object sub : all) {
+                    if (sub instanceof Document subFilter && provablyNotMatching(subFilter, document, partial)) {
+                        return true;
+                    }
+                }
+            } else if (key.equals("$or") && condition instanceof List<?> any && !any.isEmpty()) {
+                boolean none = true;
+                for (Object sub : any) {
+                    if (!(sub instanceof Document subFilter) || !provablyNotMatching(subFilter, document, partial)) {
+                        none = false;
+                        break;
+                    }
+                }
+                if (none) {
+                    return true;
+                }
+            } else if (!key.startsWith("$") && key.indexOf('.') < 0) {
+                if (fieldProvablyFails(condition, document, key, partial)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean fieldProvablyFails(Object condition, Document document, String field, boolean partial) {
+        boolean present = document.containsKey(field);
+        if (!present && partial) {
+            return false;
+        }
+        Object value = document.get(field);
+        if (condition instanceof Map<?, ?> operators && isOperatorDocument(operators)) {
+            for (Map.Entry<?, ?> entry : operators.entrySet()) {
+                if (operatorProvablyFails(String.valueOf(entry.getKey()), entry.getValue(), present, value)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return equalityProvablyFails(condition, present, value);
+    }
+
+    private static boolean isOperatorDocument(Map<?, ?> map) {
+        if (map.isEmpty()) {
+            return false;
+        }
+        for (Object key : map.keySet()) {
+            if (!String.valueOf(key).startsWith("$")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean operatorProvablyFails(String operator, Object operand, boolean present, Object value) {
+        switch (operator) {
+            case "$eq":
+                return equalityProvablyFails(operand, present, value);
+            case "$in":
+                if (!(operand instanceof List<?> candidates) || candidates.isEmpty()) {
+                    return false;
+                }
+                for (Object candidate : candidates) {
+                    if (!equalityProvablyFails(candidate, present, value)) {
+                        return false;
+                    }
+                }
+                return true;
+            case "$gt":
+            case "$gte":
+            case "$lt":
+            case "$lte":
+                return rangeProvablyFails(operator, operand, present, value);
+            default:
+                return false;
+        }
+    }
+
+    /** The document's value certainly differs from the literal (or the field is missing and the literal is not null). */
+    private static boolean equalityProvablyFails(Object literal, boolean present, Object value) {
+        if (!isScalar(literal)) {
+            return false;
+        }
+        if (!present) {
+            return true; // a missing field matches only null, and the literal is not null
+        }
+        if (!isScalar(value)) {
+            return false; // arrays match element-wise; documents and nulls are not reasoned about
+        }
+        return certainlyDifferent(literal, value);
+    }
+
+    private static boolean rangeProvablyFails(String operator, Object bound, boolean present, Object value) {
+        BigDecimal limit = number(bound);
+        if (limit == null) {
+            return false;
+        }
+        if (!present) {
+            return true; // a missing field matches no numeric range
+        }
+        BigDecimal actual = number(value);
+        if (actual == null) {
+            // a scalar of another type never satisfies a numeric range (MongoDB compares within a type)
+            return isScalar(value) && !(value instanceof Number) && !(value instanceof Decimal128);
+        }
+        int order = actual.compareTo(limit);
+        return switch (operator) {
+            case "$gt" -> order <= 0;
+            case "$gte" -> order < 0;
+            case "$lt" -> order >= 0;
+            case "$lte" -> order > 0;
+            default -> false;
+        };
+    }
+
+    /** Types the matcher reasons about; everything else (null, arrays, documents, regexes, ...) is not. */
+    private static boolean isScalar(Object value) {
+        return value instanceof String
+                || value instanceof Boolean
+                || value instanceof ObjectId
+                || value instanceof Date
+                || number(value) != null;
+    }
+
+    private static boolean certainlyDifferent(Object a, Object b) {
+        BigDecimal x = number(a);
+        BigDecimal y = number(b);
+        if (x != null || y != null) {
+            return x == null || y == null || x.compareTo(y) != 0; // numbers equal across int/long/double/decimal
+        }
+        if (a.getClass() != b.getClass()) {
+            return true; // string, boolean, ObjectId, date never equal across types
+        }
+        return !a.equals(b);
+    }
+
+    /** A finite number as a BigDecimal, or null (not a number, NaN or infinite). */
+    private static BigDecimal number(Object value) {
+        if (value instanceof Integer || value instanceof Long) {
+            return BigDecimal.valueOf(((Number) value).longValue());
+        }
+        if (value instanceof Double || value instanceof Float) {
+            double d = ((Number) value).doubleValue();
+            return Double.isFinite(d) ? new BigDecimal(d) : null;
+        }
+        if (value instanceof Decimal128 decimal) {
+            if (decimal.isNaN() || decimal.isInfinite()) {
+                return null;
+            }
+            try {
+                return decimal.bigDecimalValue();
+            } catch (ArithmeticException negativeZero) {
+                return BigDecimal.ZERO;
+            }
+        }
+        return null;
+    }
+
+    /** Copies a result so the index's view of it cannot be changed by anyone. */
+    static List<Document> snapshot(List<?> documents) {
+        List<Document> copy = new ArrayList<>(documents.size());
+        for (Object document : documents) {
+            copy.add((Document) document);
+        }
+        return copy;
+    }
+}
