@@ -27,12 +27,15 @@ import org.bson.types.ObjectId;
  * - an update that names none of a read's filter or sort fields cannot change which documents
  *   match, nor their order: it affects a find only if the find returned a document the update may
  *   have touched (and, with an inclusion projection, only if it names a projected field); it
- *   affects a count never, a distinct only if it names the distinct field;
+ *   affects a count never, a distinct only if it names the distinct field. Without a sort, the
+ *   order is the server's natural order, which an update does not change on WiredTiger (records
+ *   keep their record id) nor on the embedded server; the differential test checks unsorted
+ *   windows too;
  * - an update that names a filter or sort field, a replacement, a delete of a document a read may
  *   hold: affected;
  * - whatever cannot be reasoned about is affected: an upsert that inserted, a bulk write, a write
  *   that failed, a collation, an unknown update operator, a filter with $where/$expr/$text/..., a
- *   count or distinct after a delete, a limit or skip without a sort.
+ *   count or distinct after a delete, a delete under a skip (the window shifts).
  *
  * "Might match" is decided by a conservative matcher: it answers "provably not" only for equality,
  * $in and numeric ranges on top-level scalar fields of numbers, strings, booleans, ObjectIds and
@@ -80,7 +83,6 @@ final class ReadIndex {
             Set<String> filterRoots,
             Set<String> sortRoots,
             Set<String> projectedRoots, // null: every field is returned
-            boolean unsortedWindow, // a limit or skip without a sort
             boolean skips, // a skip: removing a document before the window shifts it
             String distinctRoot,
             List<Document> documents, // FIND only
@@ -140,7 +142,6 @@ final class ReadIndex {
                 filterRoots,
                 sortRoots,
                 projected,
-                (skip > 0 || limit > 0) && (sort == null || sort.isEmpty()),
                 skip > 0,
                 null,
                 documents,
@@ -159,7 +160,6 @@ final class ReadIndex {
                 Set.of(),
                 null,
                 false,
-                false,
                 null,
                 null,
                 false,
@@ -176,7 +176,6 @@ final class ReadIndex {
                 filterRoots,
                 Set.of(),
                 null,
-                false,
                 false,
                 root(field),
                 null,
@@ -310,8 +309,7 @@ final class ReadIndex {
                 case COUNT -> !read.filterRoots().isEmpty();
                 case DISTINCT -> true;
                 case FIND ->
-                    read.unsortedWindow()
-                            || !read.filterRoots().isEmpty()
+                    !read.filterRoots().isEmpty()
                             || !read.sortRoots().isEmpty()
                             || mayHoldMatching(read, effect.filter());
             };
@@ -320,8 +318,7 @@ final class ReadIndex {
             case COUNT -> intersects(touched, read.filterRoots());
             case DISTINCT -> intersects(touched, read.filterRoots()) || touched.contains(read.distinctRoot());
             case FIND ->
-                read.unsortedWindow()
-                        || intersects(touched, read.filterRoots())
+                intersects(touched, read.filterRoots())
                         || intersects(touched, read.sortRoots())
                         || ((read.projectedRoots() == null || intersects(touched, read.projectedRoots()))
                                 && mayHoldMatching(read, effect.filter()));
