@@ -81,7 +81,8 @@ final class BankBotSimulation {
             Map<Type, Histogram> latencies,
             double rssStartMb,
             double rssEndMb,
-            List<BigDecimal> balances) {
+            List<BigDecimal> balances,
+            double cacheHitRatio) {
         double commandsPerSecond() {
             return commands / seconds;
         }
@@ -190,7 +191,8 @@ final class BankBotSimulation {
                     latencies,
                     rssStart,
                     memory.snapshot().rssMb(),
-                    balances);
+                    balances,
+                    bot.cacheHitRatio());
         }
     }
 
@@ -274,6 +276,11 @@ final class BankBotSimulation {
         void execute(Command command);
 
         void dailyInterest();
+
+        /** The query cache's hit ratio, NaN for a bot without one. */
+        default double cacheHitRatio() {
+            return Double.NaN;
+        }
 
         void finish();
     }
@@ -383,9 +390,17 @@ final class BankBotSimulation {
             accounts.invalidate();
         }
 
+        private double hitRatio = Double.NaN;
+
+        @Override
+        public double cacheHitRatio() {
+            return hitRatio;
+        }
+
         @Override
         public void finish() {
             profileWrites.close();
+            hitRatio = cache.stats().hitRatio();
             cache.close();
         }
     }

@@ -123,6 +123,12 @@ final class SimulateCommand implements Callable<Integer> {
                 "round trips per command",
                 fmt((double) off.roundTrips() / off.commands()),
                 fmt((double) on.roundTrips() / on.commands())));
+        text.append(String.format(
+                Locale.ROOT,
+                row,
+                "query cache hit ratio",
+                Double.isNaN(off.cacheHitRatio()) ? "-" : fmt(off.cacheHitRatio()),
+                Double.isNaN(on.cacheHitRatio()) ? "-" : fmt(on.cacheHitRatio())));
         for (BankBotSimulation.Type type : BankBotSimulation.Type.values()) {
             text.append(String.format(
                     Locale.ROOT,
