@@ -22,6 +22,7 @@ import com.mongodb.client.result.InsertManyResult;
 import com.mongodb.client.result.InsertOneResult;
 import com.mongodb.client.result.UpdateResult;
 import dev.perfkit.cache.QueryCache;
+import dev.perfkit.internal.Durations;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -88,11 +89,8 @@ public final class CachedCollection<T> {
 
     CachedCollection(MongoCollection<T> collection, Duration ttl, QueryCache cache) {
         this.collection = requireNonNull(collection, "collection");
-        this.ttl = requireNonNull(ttl, "ttl");
+        this.ttl = Durations.checkNonNegative("ttl", ttl);
         this.cache = requireNonNull(cache, "cache");
-        if (ttl.isNegative()) {
-            throw new IllegalArgumentException("ttl must not be negative: " + ttl);
-        }
         MongoNamespace namespace = collection.getNamespace();
         // NUL cannot occur in a MongoDB namespace, so one collection's prefix never matches another's.
         // The scope number makes each wrapper's entries its own: a MongoCollection does not say which

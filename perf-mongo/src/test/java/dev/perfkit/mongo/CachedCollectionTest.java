@@ -161,6 +161,9 @@ class CachedCollectionTest {
     @Test
     void badInput() {
         assertThatThrownBy(() -> accounts.find(null)).hasMessage("filter");
+        assertThatThrownBy(() -> MongoPerf.cached(raw, Duration.ofDays(36_500), cache))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ttl must be at most 365 days");
         assertThatThrownBy(() -> accounts.find(eq("a", 1), null, -1)).hasMessage("limit must not be negative: -1");
         assertThatThrownBy(() -> MongoPerf.cached(raw, Duration.ofSeconds(-1), cache))
                 .hasMessage("ttl must not be negative: PT-1S");
