@@ -1,7 +1,6 @@
 package dev.perfkit.mongo;
 
 import java.math.BigDecimal;
-import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
@@ -253,7 +252,9 @@ final class ReadIndex {
                     if (OPAQUE_OPERATORS.contains(key)) {
                         return false;
                     }
-                } else if (depth == 0 || isLogicalContext(depth)) {
+                } else {
+                    // Every non-$ key at any depth counts as a field (also a literal document's
+                    // keys): more roots only cost cache misses, fewer would cost stale reads.
                     roots.add(root(key));
                 }
                 if (!collectRoots(entry.getValue(), roots, depth + 1)) {
@@ -267,11 +268,6 @@ final class ReadIndex {
                 }
             }
         }
-        return true;
-    }
-
-    /** Conservatively, every non-$ key at any depth counts as a field: more roots only cost misses. */
-    private static boolean isLogicalContext(int depth) {
         return true;
     }
 
@@ -456,6 +452,9 @@ final class ReadIndex {
         if (!present) {
             return true; // a missing field matches no numeric range
         }
+        if (mixesDecimalAndBinary(bound, value)) {
+            return false;
+        }
         BigDecimal actual = number(value);
         if (actual == null) {
             // a scalar of another type never satisfies a numeric range (MongoDB compares within a type)
@@ -481,6 +480,9 @@ final class ReadIndex {
     }
 
     private static boolean certainlyDifferent(Object a, Object b) {
+        if (mixesDecimalAndBinary(a, b)) {
+            return false; // how the server rounds between decimal and binary floating point is not reasoned about
+        }
         BigDecimal x = number(a);
         BigDecimal y = number(b);
         if (x != null || y != null) {
@@ -490,6 +492,12 @@ final class ReadIndex {
             return true; // string, boolean, ObjectId, date never equal across types
         }
         return !a.equals(b);
+    }
+
+    private static boolean mixesDecimalAndBinary(Object a, Object b) {
+        boolean binaryA = a instanceof Double || a instanceof Float;
+        boolean binaryB = b instanceof Double || b instanceof Float;
+        return (a instanceof Decimal128 && binaryB) || (b instanceof Decimal128 && binaryA);
     }
 
     /** A finite number as a BigDecimal, or null (not a number, NaN or infinite). */
@@ -512,14 +520,5 @@ final class ReadIndex {
             }
         }
         return null;
-    }
-
-    /** Copies a result so the index's view of it cannot be changed by anyone. */
-    static List<Document> snapshot(List<?> documents) {
-        List<Document> copy = new ArrayList<>(documents.size());
-        for (Object document : documents) {
-            copy.add((Document) document);
-        }
-        return copy;
     }
 }

@@ -1,0 +1,125 @@
+package dev.perfkit.mongo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Date;
+import java.util.List;
+import java.util.Set;
+import org.bson.BsonDocument;
+import org.bson.Document;
+import org.bson.types.Decimal128;
+import org.bson.types.ObjectId;
+import org.junit.jupiter.api.Test;
+
+/** The conservative matcher and the rules, case by case (the differential test covers them at large). */
+class ReadIndexTest {
+
+    private static boolean provablyNot(String filter, Document document) {
+        return ReadIndex.provablyNotMatching(Document.parse(filter), document, false);
+    }
+
+    @Test
+    void matcher_provesNotMatchingOnlyWhereMongoDbAgrees() {
+        Document doc = new Document("_id", 1)
+                .append("n", 5)
+                .append("s", "x")
+                .append("arr", List.of(1, 2))
+                .append("nul", null)
+                .append("d", new Date(0))
+                .append("o", new ObjectId("000000000000000000000001"))
+                .append("dec", new Decimal128(5))
+                .append("sub", new Document("k", 1));
+
+        assertThat(provablyNot("{n: 6}", doc)).isTrue();
+        assertThat(provablyNot("{n: 5}", doc)).isFalse();
+        assertThat(provablyNot("{n: 5.0}", doc))
+                .as("numbers compare across types")
+                .isFalse();
+        assertThat(provablyNot("{n: {$numberLong: '5'}}", doc)).isFalse();
+        assertThat(provablyNot("{n: '5'}", doc))
+                .as("a string never equals a number")
+                .isTrue();
+        assertThat(provablyNot("{s: 'y'}", doc)).isTrue();
+        assertThat(provablyNot("{missing: 1}", doc))
+                .as("a missing field matches only null")
+                .isTrue();
+        assertThat(provablyNot("{missing: null}", doc)).isFalse();
+        assertThat(provablyNot("{arr: 3}", doc))
+                .as("arrays are not reasoned about")
+                .isFalse();
+        assertThat(provablyNot("{nul: 1}", doc)).isFalse();
+        assertThat(provablyNot("{sub: {k: 2}}", doc)).isFalse();
+        assertThat(provablyNot("{'sub.k': 2}", doc))
+                .as("dotted paths are not reasoned about")
+                .isFalse();
+        assertThat(provablyNot("{n: {$in: [1, 2]}}", doc)).isTrue();
+        assertThat(provablyNot("{n: {$in: [1, 5]}}", doc)).isFalse();
+        assertThat(provablyNot("{n: {$in: [1, null]}}", doc)).isFalse();
+        assertThat(provablyNot("{n: {$gt: 5}}", doc)).isTrue();
+        assertThat(provablyNot("{n: {$gte: 5}}", doc)).isFalse();
+        assertThat(provablyNot("{n: {$lt: 5}}", doc)).isTrue();
+        assertThat(provablyNot("{s: {$gt: 1}}", doc))
+                .as("a string never satisfies a numeric range")
+                .isTrue();
+        assertThat(provablyNot("{missing: {$gt: 1}}", doc)).isTrue();
+        assertThat(provablyNot("{n: {$ne: 5}}", doc))
+                .as("$ne is not reasoned about")
+                .isFalse();
+        assertThat(provablyNot("{dec: 5.0}", doc))
+                .as("decimal against binary floating point")
+                .isFalse();
+        assertThat(provablyNot("{dec: 6}", doc)).isTrue();
+        assertThat(provablyNot("{$or: [{n: 1}, {s: 'y'}]}", doc)).isTrue();
+        assertThat(provablyNot("{$or: [{n: 1}, {s: 'x'}]}", doc)).isFalse();
+        assertThat(provablyNot("{$and: [{n: 5}, {s: 'y'}]}", doc)).isTrue();
+        assertThat(provablyNot("{$nor: [{n: 5}]}", doc))
+                .as("$nor is not reasoned about")
+                .isFalse();
+        assertThat(ReadIndex.provablyNotMatching(Document.parse("{missing: 1}"), doc, true))
+                .as("a projected document may lack the field")
+                .isFalse();
+    }
+
+    @Test
+    void rules_whatAWriteAffects() {
+        Document guildOne = Document.parse("{guild: 1}");
+        List<Document> held = List.of(Document.parse("{_id: 1, guild: 1, balance: 5}"));
+        ReadIndex.ReadInfo find = ReadIndex.find(guildOne, null, null, 0, 0, held, 1_000_000_000L);
+        ReadIndex.ReadInfo count = ReadIndex.count(guildOne, 1_000_000_000L);
+        ReadIndex.ReadInfo opaque = ReadIndex.count(Document.parse("{$expr: {$gt: ['$a', 1]}}"), 1_000_000_000L);
+
+        ReadIndex.Effect otherDocBalance = ReadIndex.Effect.update(Document.parse("{_id: 2}"), Set.of("balance"));
+        ReadIndex.Effect heldDocBalance = ReadIndex.Effect.update(Document.parse("{_id: 1}"), Set.of("balance"));
+        ReadIndex.Effect moveGuild = ReadIndex.Effect.update(Document.parse("{_id: 2}"), Set.of("guild"));
+        ReadIndex.Effect insertOtherGuild = ReadIndex.Effect.insert(List.of(Document.parse("{_id: 9, guild: 2}")));
+        ReadIndex.Effect insertSameGuild = ReadIndex.Effect.insert(List.of(Document.parse("{_id: 9, guild: 1}")));
+
+        assertThat(ReadIndex.affects(otherDocBalance, find)).isFalse();
+        assertThat(ReadIndex.affects(heldDocBalance, find)).isTrue();
+        assertThat(ReadIndex.affects(heldDocBalance, count))
+                .as("a count cannot change")
+                .isFalse();
+        assertThat(ReadIndex.affects(moveGuild, find)).isTrue();
+        assertThat(ReadIndex.affects(moveGuild, count)).isTrue();
+        assertThat(ReadIndex.affects(insertOtherGuild, find)).isFalse();
+        assertThat(ReadIndex.affects(insertSameGuild, count)).isTrue();
+        assertThat(ReadIndex.affects(ReadIndex.Effect.delete(Document.parse("{_id: 2}")), find))
+                .isFalse();
+        assertThat(ReadIndex.affects(ReadIndex.Effect.delete(Document.parse("{_id: 2}")), count))
+                .isTrue();
+        assertThat(ReadIndex.affects(ReadIndex.Effect.NONE, find)).isFalse();
+        assertThat(ReadIndex.affects(ReadIndex.Effect.ALL, find)).isTrue();
+        assertThat(ReadIndex.affects(otherDocBalance, opaque))
+                .as("$expr: every write")
+                .isTrue();
+        assertThat(ReadIndex.touchedRoots(BsonDocument.parse("{$set: {'a.b': 1}, $inc: {c: 1}}")))
+                .containsExactlyInAnyOrder("a", "c");
+        assertThat(ReadIndex.touchedRoots(BsonDocument.parse("{$rename: {a: 'b'}}")))
+                .containsExactlyInAnyOrder("a", "b");
+        assertThat(ReadIndex.touchedRoots(BsonDocument.parse("{a: 1}")))
+                .as("a replacement")
+                .isNull();
+        assertThat(ReadIndex.touchedRoots(BsonDocument.parse("{$futureOperator: {a: 1}}")))
+                .isNull();
+    }
+}
