@@ -49,8 +49,12 @@ public class CachedFindBenchmark {
     public enum Way {
         /** The driver, every time. */
         UNCACHED,
-        /** perf-mongo's cached collection, warmed up. */
-        CACHED
+        /** perf-mongo's cached collection, warmed up; the filter built with the driver's {@code Filters.eq}. */
+        CACHED,
+        /** The same, the filter a {@code Document} as in the Python seeds. */
+        CACHED_DOCUMENT,
+        /** The floor: a hit on the {@code CaffeineQueryCache} underneath, key already built. */
+        QUERY_CACHE_HIT
     }
 
     @Param
@@ -62,6 +66,7 @@ public class CachedFindBenchmark {
     private CachedCollection<Document> cached;
     private CaffeineQueryCache cache;
     private int next;
+    private String[] keys;
 
     @Setup(Level.Trial)
     public void start() {
@@ -81,17 +86,24 @@ public class CachedFindBenchmark {
                 .pressureRegistry(MemoryPressureRegistry.create())
                 .build();
         cached = MongoPerf.cached(users, Duration.ofHours(1), cache);
+        keys = new String[USERS];
         for (int i = 0; i < USERS; i++) {
             cached.find(eq("user_id", i)).toList();
+            cached.find(new Document("user_id", i)).toList();
+            keys[i] = "user:" + i;
+            cache.set(keys[i], List.of(new Document("user_id", i)), Duration.ofHours(1));
         }
     }
 
     @Benchmark
     public Object find() {
         int id = next++ % USERS;
-        return way == Way.CACHED
-                ? cached.find(eq("user_id", id)).toList()
-                : users.find(eq("user_id", id)).into(new ArrayList<>());
+        return switch (way) {
+            case UNCACHED -> users.find(eq("user_id", id)).into(new ArrayList<>());
+            case CACHED -> cached.find(eq("user_id", id)).toList();
+            case CACHED_DOCUMENT -> cached.find(new Document("user_id", id)).toList();
+            case QUERY_CACHE_HIT -> cache.get(keys[id]);
+        };
     }
 
     @TearDown(Level.Trial)

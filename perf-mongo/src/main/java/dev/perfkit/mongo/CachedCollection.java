@@ -2,6 +2,8 @@ package dev.perfkit.mongo;
 
 import static java.util.Objects.requireNonNull;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoNamespace;
 import com.mongodb.bulk.BulkWriteResult;
@@ -51,13 +53,17 @@ import org.bson.conversions.Bson;
  * accounts.updateOne(eq("_id", id), inc("balance", 5));                              // invalidates
  * }</pre>
  *
- * <p><b>Consistency.</b> Reads are cached under a canonical key: database, collection, result class,
- * the {@linkplain MongoQueryOptimizer optimized} filter, sort and limit, so equivalent filters share
- * an entry. Every write through this wrapper invalidates all cached reads of the collection before
- * it returns (also when it fails, since a failed bulk write may have applied in part), and a read
- * that was loading while the write happened is not cached: a read after a write through the
- * wrapper never sees data from before the write. Writes made elsewhere — another wrapper instance,
- * another process, the shell — show once the entries expire after {@code ttl}.
+ * <p><b>Consistency.</b> Reads are cached under a canonical key: the {@linkplain
+ * MongoQueryOptimizer optimized} filter, projection, sort, skip and limit, so equivalent filters
+ * share an entry. A repeated read finds that key by its structure, without serializing the filter
+ * or running the optimizer again (values it does not know, such as a regex, take the slow path).
+ * Before a write through this wrapper returns, every cached read it may have changed is invalidated:
+ * precisely for collections of {@code Document} (see docs/mongo.md for the rules), all of the
+ * collection's reads for other classes, and all of them when a write fails (a failed bulk write may
+ * have applied in part). A read that was loading while the write happened is not cached: a read
+ * after a write through the wrapper never sees data from before the write. Writes made elsewhere —
+ * another wrapper instance, another process, the shell — show once the entries expire after {@code
+ * ttl}.
  *
  * <p><b>Scope.</b> Each wrapper's entries are its own (the key carries a number unique to the
  * wrapper, its document class, read preference and read concern): two clients on different servers
@@ -80,12 +86,19 @@ public final class CachedCollection<T> {
     private final QueryCache cache;
     private final Duration ttl;
     private static final AtomicLong SCOPES = new AtomicLong();
+    /** The most read structures remembered per wrapper; a forgotten one is resolved again (slower, same key). */
+    private static final int MAX_RESOLVED = 16_384;
 
     private final String prefix;
     private final boolean readOnlyDocuments;
     private final boolean precise;
     private final long indexTtlNanos;
     private final ReadIndex index = new ReadIndex();
+    /** Read structure to canonical key; see {@link #resolve}. Maintenance runs on the caller. */
+    private final Cache<ReadKey, Resolved> resolved = Caffeine.newBuilder()
+            .maximumSize(MAX_RESOLVED)
+            .executor(Runnable::run)
+            .build();
 
     CachedCollection(MongoCollection<T> collection, Duration ttl, QueryCache cache) {
         this.collection = requireNonNull(collection, "collection");
@@ -142,22 +155,20 @@ public final class CachedCollection<T> {
     /** The cached read behind every find: one entry per (filter, projection, sort, skip, limit). */
     @SuppressWarnings("unchecked")
     List<T> load(Bson filter, Bson projection, Bson sort, int skip, int limit) {
-        Document optimized = MongoQueryOptimizer.optimizeQuery(filter);
-        String key = prefix + "find:" + collection.getDocumentClass().getName() + ':' + bsonKey(optimized) + ':'
-                + (projection == null ? "" : bsonKey(projection)) + ':' + (sort == null ? "" : bsonKey(sort)) + ':'
-                + skip + ':' + limit;
+        Resolved read = resolve(ReadKey.Kind.FIND, null, null, filter, projection, sort, skip, limit);
+        String key = read.cacheKey();
         return cache.getOrLoad(
                 key,
                 ttl,
                 () -> tracked(
                         key,
                         () -> {
-                            FindIterable<T> found = collection.find(filter);
-                            if (projection != null) {
-                                found = found.projection(projection);
+                            FindIterable<T> found = collection.find(read.filter());
+                            if (read.projection() != null) {
+                                found = found.projection(read.projection());
                             }
-                            if (sort != null) {
-                                found = found.sort(sort);
+                            if (read.sort() != null) {
+                                found = found.sort(read.sort());
                             }
                             if (skip > 0) {
                                 found = found.skip(skip);
@@ -168,14 +179,74 @@ public final class CachedCollection<T> {
                             return freeze(found.into(new ArrayList<>()));
                         },
                         documents -> ReadIndex.find(
-                                optimized,
-                                sort == null ? null : MongoQueryOptimizer.toDocument(sort),
-                                projection == null ? null : MongoQueryOptimizer.toDocument(projection),
+                                read.optimized(),
+                                read.sort() == null ? null : MongoQueryOptimizer.toDocument(read.sort()),
+                                read.projection() == null ? null : MongoQueryOptimizer.toDocument(read.projection()),
                                 skip,
                                 limit,
                                 (List<Document>) documents,
                                 indexTtlNanos)));
     }
+
+    /**
+     * A read's canonical cache key, with the parts to run it with. A repeated read is found by its
+     * structure ({@link ReadKey}: no JSON, no optimizer); the first time, the key is built from the
+     * optimized filter's BSON bytes and remembered against a private copy of the read's parts, which
+     * are also what the query then runs with (a caller changing their filter meanwhile cannot make
+     * a key and its results disagree).
+     */
+    private Resolved resolve(
+            ReadKey.Kind kind,
+            String field,
+            Class<?> resultClass,
+            Bson filter,
+            Bson projection,
+            Bson sort,
+            int skip,
+            int limit) {
+        ReadKey probe = ReadKey.probe(kind, field, resultClass, filter, projection, sort, skip, limit);
+        if (probe != null) {
+            Resolved known = resolved.getIfPresent(probe);
+            if (known != null) {
+                return known;
+            }
+            ReadKey frozen = probe.frozen();
+            if (frozen != null) {
+                Resolved fresh = canonical(
+                        kind, field, resultClass, frozen.filter(), frozen.projection(), frozen.sort(), skip, limit);
+                resolved.put(frozen, fresh);
+                return fresh;
+            }
+        }
+        return canonical(kind, field, resultClass, filter, projection, sort, skip, limit);
+    }
+
+    /** The canonical key: the optimized filter, projection and sort as BSON bytes (the slow path). */
+    private Resolved canonical(
+            ReadKey.Kind kind,
+            String field,
+            Class<?> resultClass,
+            Bson filter,
+            Bson projection,
+            Bson sort,
+            int skip,
+            int limit) {
+        Document optimized = MongoQueryOptimizer.optimizeQuery(filter);
+        String key =
+                switch (kind) {
+                    case FIND ->
+                        prefix + "find:" + bsonKey(optimized) + ':'
+                                + (projection == null ? "" : bsonKey(projection)) + ':'
+                                + (sort == null ? "" : bsonKey(sort)) + ':' + skip + ':' + limit;
+                    case COUNT -> prefix + "count:" + bsonKey(optimized);
+                    case DISTINCT ->
+                        prefix + "distinct:" + resultClass.getName() + ':' + field + '\u0000' + bsonKey(optimized);
+                };
+        return new Resolved(key, filter, optimized, projection, sort);
+    }
+
+    /** A resolved read: its cache key and the (private) parts it runs with. */
+    private record Resolved(String cacheKey, Bson filter, Document optimized, Bson projection, Bson sort) {}
 
     /**
      * Runs a load; with precise invalidation, the key is in flight while it queries and its
@@ -207,13 +278,15 @@ public final class CachedCollection<T> {
      */
     public long countDocuments(Bson filter) {
         requireNonNull(filter, "filter");
-        Document optimized = MongoQueryOptimizer.optimizeQuery(filter);
-        String key = prefix + "count:" + bsonKey(optimized);
+        Resolved read = resolve(ReadKey.Kind.COUNT, null, null, filter, null, null, 0, 0);
+        String key = read.cacheKey();
         Long count = cache.getOrLoad(
                 key,
                 ttl,
                 () -> tracked(
-                        key, () -> collection.countDocuments(filter), n -> ReadIndex.count(optimized, indexTtlNanos)));
+                        key,
+                        () -> collection.countDocuments(read.filter()),
+                        n -> ReadIndex.count(read.optimized(), indexTtlNanos)));
         return count;
     }
 
@@ -279,8 +352,8 @@ public final class CachedCollection<T> {
         requireNonNull(fieldName, "fieldName");
         requireNonNull(filter, "filter");
         requireNonNull(resultClass, "resultClass");
-        Document optimized = MongoQueryOptimizer.optimizeQuery(filter);
-        String key = prefix + "distinct:" + resultClass.getName() + ':' + fieldName + '\u0000' + bsonKey(optimized);
+        Resolved read = resolve(ReadKey.Kind.DISTINCT, fieldName, resultClass, filter, null, null, 0, 0);
+        String key = read.cacheKey();
         return cache.getOrLoad(
                 key,
                 ttl,
@@ -288,9 +361,9 @@ public final class CachedCollection<T> {
                         key,
                         // distinct values may include null: no List.copyOf
                         () -> Collections.unmodifiableList(collection
-                                .distinct(fieldName, filter, resultClass)
+                                .distinct(fieldName, read.filter(), resultClass)
                                 .into(new ArrayList<>())),
-                        values -> ReadIndex.distinct(fieldName, optimized, indexTtlNanos)));
+                        values -> ReadIndex.distinct(fieldName, read.optimized(), indexTtlNanos)));
     }
 
     /**

@@ -445,6 +445,9 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
         requireNonNull(key, "key");
         loads.remove(key); // first: a load that started before this call must not publish after it
         Object removed = map.remove(key);
+        // Again: a load registered between the two lines above may have read the value just removed
+        // (completeFromCache) and must not be joined by a read that starts after this call returns.
+        loads.remove(key);
         forgetIfAbsent(key);
         return removed != null;
     }
@@ -488,6 +491,7 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
             }
             forgetIfAbsent(key);
         }
+        loads.keySet().removeIf(key -> key.startsWith(prefix)); // again, as in invalidate(key)
         return removed;
     }
 
@@ -499,6 +503,7 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
             forgetIfAbsent(key);
         }
         evictedKeys.clear();
+        loads.clear(); // again, as in invalidate(key)
     }
 
     @Override

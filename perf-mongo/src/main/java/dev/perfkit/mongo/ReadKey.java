@@ -1,0 +1,358 @@
+package dev.perfkit.mongo;
+
+import com.mongodb.MongoClientSettings;
+import dev.perfkit.internal.QueryLimits;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.bson.BsonArray;
+import org.bson.BsonBoolean;
+import org.bson.BsonDateTime;
+import org.bson.BsonDecimal128;
+import org.bson.BsonDocument;
+import org.bson.BsonDouble;
+import org.bson.BsonInt32;
+import org.bson.BsonInt64;
+import org.bson.BsonNull;
+import org.bson.BsonObjectId;
+import org.bson.BsonString;
+import org.bson.BsonValue;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+import org.bson.types.Decimal128;
+import org.bson.types.ObjectId;
+
+/**
+ * The structural key of one cached read, so that a repeated read finds its cache key without
+ * serializing the filter or running the optimizer again (see {@link CachedCollection}).
+ *
+ * <p>Two keys are equal only when their parts are the same tree: the same field names in the same
+ * order, and leaves of the same class with equal values ({@code 1} and {@code 1L} differ, as they
+ * do in BSON). Equal keys therefore encode to the same BSON, and map to the same canonical cache
+ * key; the reverse need not hold (a key that differs only in an int/long literal gets an entry of
+ * its own that maps to whatever its own encoding gives). Anything the walk does not know to be a
+ * plain value — a custom class, a byte array, a regex — makes the read unkeyable: it takes the slow
+ * path every time, which is always correct.
+ *
+ * <p>A probe ({@link #probe}) wraps the caller's own objects and is only compared, never stored; a
+ * stored key is a {@linkplain #frozen() deep copy}, so a caller who later changes their filter
+ * {@code Document} cannot change a key in the map.
+ */
+final class ReadKey {
+    /** What kind of read; with {@code field} and {@code resultClass} for distinct. */
+    enum Kind {
+        FIND,
+        COUNT,
+        DISTINCT
+    }
+
+    private final Kind kind;
+    private final String field;
+    private final Class<?> resultClass;
+    private final Object filter;
+    private final Object projection;
+    private final Object sort;
+    private final int skip;
+    private final int limit;
+    private final int hash;
+
+    private ReadKey(
+            Kind kind,
+            String field,
+            Class<?> resultClass,
+            Object filter,
+            Object projection,
+            Object sort,
+            int skip,
+            int limit,
+            int hash) {
+        this.kind = kind;
+        this.field = field;
+        this.resultClass = resultClass;
+        this.filter = filter;
+        this.projection = projection;
+        this.sort = sort;
+        this.skip = skip;
+        this.limit = limit;
+        this.hash = hash;
+    }
+
+    /**
+     * A probe for a read, or null when the read cannot be keyed structurally (it then takes the slow
+     * path).
+     */
+    static ReadKey probe(
+            Kind kind,
+            String field,
+            Class<?> resultClass,
+            Bson filter,
+            Bson projection,
+            Bson sort,
+            int skip,
+            int limit) {
+        Object filterTree = tree(filter);
+        Object projectionTree = projection == null ? null : tree(projection);
+        Object sortTree = sort == null ? null : tree(sort);
+        if (filterTree == null
+                || (projection != null && projectionTree == null)
+                || (sort != null && sortTree == null)) {
+            return null;
+        }
+        int h;
+        try {
+            h = kind.hashCode();
+            h = 31 * h + Objects.hashCode(field);
+            h = 31 * h + Objects.hashCode(resultClass);
+            // Document and BsonDocument trees never equal each other (their leaves differ in class)
+            // but an Integer and a BsonInt32 hash alike: keep them in different buckets.
+            h = 31 * h + (filterTree instanceof Document ? 1 : 2);
+            h = 31 * h + hash(filterTree, 0);
+            h = 31 * h + hash(projectionTree, 0);
+            h = 31 * h + hash(sortTree, 0);
+            h = 31 * h + skip;
+            h = 31 * h + limit;
+        } catch (RuntimeException e) { // TooDeep included
+            return null; // too deep, or a leaf's hashCode failed: the slow path decides
+        }
+        return new ReadKey(kind, field, resultClass, filterTree, projectionTree, sortTree, skip, limit, h);
+    }
+
+    /**
+     * A copy of this probe safe to keep, or null when a part is not a plain value (the read is then
+     * not memoized).
+     */
+    ReadKey frozen() {
+        Object filterCopy = copy(filter);
+        Object projectionCopy = copy(projection);
+        Object sortCopy = copy(sort);
+        if (filterCopy == UNKNOWN || projectionCopy == UNKNOWN || sortCopy == UNKNOWN) {
+            return null;
+        }
+        return new ReadKey(kind, field, resultClass, filterCopy, projectionCopy, sortCopy, skip, limit, hash);
+    }
+
+    /** The filter of a frozen key: a private copy, safe to query with. */
+    Bson filter() {
+        return (Bson) filter;
+    }
+
+    /** The projection of a frozen key, or null. */
+    Bson projection() {
+        return (Bson) projection;
+    }
+
+    /** The sort of a frozen key, or null. */
+    Bson sort() {
+        return (Bson) sort;
+    }
+
+    /**
+     * The caller's {@code Document} as is (walked, never copied, on the hot path); any other Bson
+     * rendered once to a BsonDocument of our own. Null if it cannot be rendered.
+     */
+    private static Object tree(Bson bson) {
+        if (bson instanceof Document document) {
+            return document;
+        }
+        try {
+            return bson.toBsonDocument(BsonDocument.class, MongoClientSettings.getDefaultCodecRegistry());
+        } catch (StackOverflowError | RuntimeException e) {
+            return null; // too deep, or a codec is missing: the slow path reports it
+        }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof ReadKey other)) {
+            return false;
+        }
+        return hash == other.hash
+                && kind == other.kind
+                && skip == other.skip
+                && limit == other.limit
+                && Objects.equals(field, other.field)
+                && resultClass == other.resultClass
+                && same(filter, other.filter, 0)
+                && same(projection, other.projection, 0)
+                && same(sort, other.sort, 0);
+    }
+
+    @Override
+    public int hashCode() {
+        return hash;
+    }
+
+    @Override
+    public String toString() {
+        return "ReadKey{" + kind + ", filter=" + filter + ", projection=" + projection + ", sort=" + sort + ", skip="
+                + skip + ", limit=" + limit + '}';
+    }
+
+    // ---- the structural walk: order- and class-sensitive, depth-bounded ----
+
+    /** Thrown (without a stack trace) when a tree is deeper than MongoDB allows. */
+    private static final class TooDeep extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        static final TooDeep INSTANCE = new TooDeep();
+
+        private TooDeep() {
+            super("too deep", null, false, false);
+        }
+    }
+
+    private static final Object UNKNOWN = new Object();
+
+    private static int hash(Object value, int depth) {
+        if (depth > QueryLimits.MAX_DEPTH) {
+            throw TooDeep.INSTANCE;
+        }
+        if (value == null) {
+            return 0;
+        }
+        if (value instanceof Map<?, ?> map) {
+            int h = 1;
+            for (Map.Entry<?, ?> entry : map.entrySet()) {
+                h = 31 * h + Objects.hashCode(entry.getKey());
+                h = 31 * h + hash(entry.getValue(), depth + 1);
+            }
+            return h;
+        }
+        if (value instanceof List<?> list) {
+            int h = 7;
+            for (Object element : list) {
+                h = 31 * h + hash(element, depth + 1);
+            }
+            return h;
+        }
+        return value.hashCode();
+    }
+
+    /** Same tree: maps and lists entry by entry in order, leaves of one class and equal. */
+    private static boolean same(Object a, Object b, int depth) {
+        if (a == b) {
+            return true;
+        }
+        if (a == null || b == null || depth > QueryLimits.MAX_DEPTH) {
+            return false;
+        }
+        if (a instanceof Map<?, ?> mapA) {
+            if (!(b instanceof Map<?, ?> mapB) || mapA.size() != mapB.size()) {
+                return false;
+            }
+            Iterator<? extends Map.Entry<?, ?>> itB = mapB.entrySet().iterator();
+            for (Map.Entry<?, ?> entryA : mapA.entrySet()) {
+                Map.Entry<?, ?> entryB = itB.next();
+                if (!Objects.equals(entryA.getKey(), entryB.getKey())
+                        || !same(entryA.getValue(), entryB.getValue(), depth + 1)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (a instanceof List<?> listA) {
+            if (!(b instanceof List<?> listB) || listA.size() != listB.size()) {
+                return false;
+            }
+            Iterator<?> itB = listB.iterator();
+            for (Object elementA : listA) {
+                if (!same(elementA, itB.next(), depth + 1)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return a.getClass() == b.getClass() && plain(a) && a.equals(b);
+    }
+
+    /**
+     * Leaves whose equals means "encodes to the same BSON" and that cannot change once built (a Date
+     * is copied when frozen). Exact classes: a subclass may encode, or compare, differently.
+     */
+    private static final Set<Class<?>> PLAIN = Set.of(
+            String.class,
+            Integer.class,
+            Long.class,
+            Double.class,
+            Boolean.class,
+            ObjectId.class,
+            Decimal128.class,
+            Date.class,
+            BsonString.class,
+            BsonInt32.class,
+            BsonInt64.class,
+            BsonDouble.class,
+            BsonBoolean.class,
+            BsonNull.class,
+            BsonObjectId.class,
+            BsonDateTime.class,
+            BsonDecimal128.class);
+
+    private static boolean plain(Object leaf) {
+        return PLAIN.contains(leaf.getClass());
+    }
+
+    /** A deep, private copy: Document for maps, List for lists; UNKNOWN if a leaf is not plain. */
+    private static Object copy(Object value) {
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof BsonDocument document) {
+            BsonDocument copy = new BsonDocument();
+            for (Map.Entry<String, BsonValue> entry : document.entrySet()) {
+                Object element = copy(entry.getValue());
+                if (element == UNKNOWN) {
+                    return UNKNOWN;
+                }
+                copy.put(entry.getKey(), (BsonValue) element);
+            }
+            return copy;
+        }
+        if (value instanceof BsonArray array) {
+            BsonArray copy = new BsonArray();
+            for (BsonValue element : array) {
+                Object copied = copy(element);
+                if (copied == UNKNOWN) {
+                    return UNKNOWN;
+                }
+                copy.add((BsonValue) copied);
+            }
+            return copy;
+        }
+        if (value instanceof Map<?, ?> map) {
+            Document copy = new Document();
+            for (Map.Entry<?, ?> entry : map.entrySet()) {
+                if (!(entry.getKey() instanceof String key)) {
+                    return UNKNOWN;
+                }
+                Object element = copy(entry.getValue());
+                if (element == UNKNOWN) {
+                    return UNKNOWN;
+                }
+                copy.put(key, element);
+            }
+            return copy;
+        }
+        if (value instanceof List<?> list) {
+            List<Object> copy = new ArrayList<>(list.size());
+            for (Object element : list) {
+                Object copied = copy(element);
+                if (copied == UNKNOWN) {
+                    return UNKNOWN;
+                }
+                copy.add(copied);
+            }
+            return copy;
+        }
+        if (value instanceof Date date) {
+            return new Date(date.getTime());
+        }
+        return plain(value) ? value : UNKNOWN;
+    }
+}

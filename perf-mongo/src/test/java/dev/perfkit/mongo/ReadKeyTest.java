@@ -1,0 +1,164 @@
+package dev.perfkit.mongo;
+
+import static com.mongodb.client.model.Filters.eq;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Sorts;
+import com.mongodb.event.CommandListener;
+import com.mongodb.event.CommandStartedEvent;
+import dev.perfkit.cache.caffeine.CaffeineQueryCache;
+import dev.perfkit.memory.MemoryPressureRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The structural key that lets a repeated read skip the optimizer and serialization: every way two
+ * reads can look alike but differ must still give each its own, correct result.
+ */
+class ReadKeyTest {
+    private final AtomicInteger finds = new AtomicInteger();
+    private final CaffeineQueryCache cache = CaffeineQueryCache.builder()
+            .name("read-key-test")
+            .executor(Runnable::run)
+            .meterRegistry(new SimpleMeterRegistry())
+            .pressureRegistry(MemoryPressureRegistry.create())
+            .build();
+    private MongoClient client;
+    private MongoCollection<Document> raw;
+    private CachedCollection<Document> cached;
+
+    @BeforeEach
+    void connect() {
+        client = MongoTestSupport.client(settings -> settings.addCommandListener(new CommandListener() {
+            @Override
+            public void commandStarted(CommandStartedEvent event) {
+                if (event.getCommandName().equals("find")) {
+                    finds.incrementAndGet();
+                }
+            }
+        }));
+        raw = MongoTestSupport.freshDatabase(client).getCollection("items");
+        raw.insertOne(new Document("_id", 1)
+                .append("n", 1)
+                .append("sub", new Document("x", 1).append("y", 2))
+                .append("created", new Date(1_000)));
+        raw.insertOne(new Document("_id", 2).append("n", 2).append("sub", new Document("y", 2).append("x", 1)));
+        raw.insertOne(new Document("_id", 3).append("n", 2).append("name", "b"));
+        raw.insertOne(new Document("_id", 4).append("n", 1).append("name", "a"));
+        cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
+        finds.set(0);
+    }
+
+    @AfterEach
+    void disconnect() {
+        client.close();
+        cache.close();
+    }
+
+    private List<Document> direct(Document filter, Document sort) {
+        return raw.find(filter).sort(sort).into(new ArrayList<>());
+    }
+
+    @Test
+    void repeatedReadIsAHitWhetherTheFilterIsADocumentOrADriverFilter() {
+        assertThat(cached.find(new Document("n", 1)).toList()).hasSize(2);
+        assertThat(cached.find(new Document("n", 1)).toList()).hasSize(2);
+        assertThat(cached.find(eq("n", 2)).toList()).hasSize(2);
+        assertThat(cached.find(eq("n", 2)).toList()).hasSize(2);
+
+        assertThat(finds).hasValue(2);
+    }
+
+    @Test
+    void aFilterChangedByItsCallerAfterAReadIsReadAfresh() {
+        Document filter = new Document("n", 1);
+        assertThat(cached.find(filter).toList()).extracting(d -> d.get("_id")).containsExactlyInAnyOrder(1, 4);
+
+        filter.put("n", 2); // the caller reuses their Document
+        assertThat(cached.find(filter).toList()).extracting(d -> d.get("_id")).containsExactlyInAnyOrder(2, 3);
+
+        filter.put("n", 1);
+        assertThat(cached.find(filter).toList()).extracting(d -> d.get("_id")).containsExactlyInAnyOrder(1, 4);
+        assertThat(finds).hasValue(2);
+    }
+
+    @Test
+    void embeddedDocumentsInADifferentFieldOrderAreDifferentReads() {
+        Document xy = new Document("sub", new Document("x", 1).append("y", 2));
+        Document yx = new Document("sub", new Document("y", 2).append("x", 1));
+
+        assertThat(cached.find(xy).toList()).isEqualTo(direct(xy, new Document()));
+        assertThat(cached.find(yx).toList()).isEqualTo(direct(yx, new Document()));
+        assertThat(cached.find(yx).toList()).extracting(d -> d.get("_id")).containsExactly(2);
+    }
+
+    @Test
+    void sortsInADifferentFieldOrderAreDifferentReads() {
+        Document all = new Document();
+        Document nThenName = new Document("n", 1).append("name", -1);
+        Document nameThenN = new Document("name", -1).append("n", 1);
+
+        assertThat(cached.find(all).sort(nThenName).toList()).isEqualTo(direct(all, nThenName));
+        assertThat(cached.find(all).sort(nameThenN).toList()).isEqualTo(direct(all, nameThenN));
+        assertThat(cached.find(all).sort(Sorts.descending("_id")).toList())
+                .extracting(d -> d.get("_id"))
+                .containsExactly(4, 3, 2, 1);
+    }
+
+    @Test
+    void intAndLongLiteralsAreKeyedApartAndBothCorrect() {
+        assertThat(cached.find(new Document("n", 1)).toList()).hasSize(2);
+        assertThat(cached.find(new Document("n", 1L)).toList()).hasSize(2);
+        assertThat(cached.find(new Document("n", 2L)).toList()).hasSize(2);
+    }
+
+    @Test
+    void valuesTheKeyDoesNotKnowStillGiveCorrectResults() {
+        Document regex = new Document("name", Pattern.compile("^a"));
+        assertThat(cached.find(regex).toList()).extracting(d -> d.get("_id")).containsExactly(4);
+        assertThat(cached.find(new Document("name", Pattern.compile("^b"))).toList())
+                .extracting(d -> d.get("_id"))
+                .containsExactly(3);
+        Date when = new Date(0);
+        Document before = new Document("created", new Document("$lt", when));
+        assertThat(cached.find(before).toList()).isEmpty();
+        when.setTime(Long.MAX_VALUE / 2); // the caller changes the Date they passed
+        assertThat(cached.find(before).toList()).extracting(d -> d.get("_id")).containsExactly(1);
+    }
+
+    @Test
+    void aFilterTooDeepIsStillRefusedWithAClearMessage() {
+        Document deep = new Document("n", 1);
+        for (int i = 0; i < 150; i++) {
+            deep = new Document("$and", List.of(deep));
+        }
+        Document filter = deep;
+
+        assertThatThrownBy(() -> cached.find(filter).toList())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("deeper than 100");
+        assertThatThrownBy(() -> cached.countDocuments(filter)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void countAndDistinctWithTheSameFilterAreSeparateEntries() {
+        Document filter = new Document("n", 2);
+        assertThat(cached.countDocuments(filter)).isEqualTo(2);
+        assertThat(cached.find(filter).toList()).hasSize(2);
+        assertThat(cached.distinct("_id", filter, Integer.class)).containsExactlyInAnyOrder(2, 3);
+        assertThat(cached.distinct("name", filter, String.class)).containsExactly("b");
+        assertThat(cached.countDocuments(filter)).isEqualTo(2);
+    }
+}
