@@ -80,6 +80,9 @@ final class PerfTestSuite {
             "mongo.writes.ratio",
             "mongo.find.uncached",
             "mongo.find.cached",
+            "mongo.find.cached.untimed",
+            "mongo.find.cache_hit",
+            "mongo.find.cached.vs_cache_hit",
             "mongo.find.ratio",
             "mongo.findOne.plain",
             "mongo.findOne.instrumented",
@@ -467,9 +470,34 @@ final class PerfTestSuite {
                     i -> timed(hit, () -> cached.find(eq("user_id", (int) (i % 1_000)))
                             .toList()),
                     budgetNanos * 2);
+            // The floor a cached find can approach: a hit on the same QueryCache, key already built.
+            String[] keys = new String[1_000];
+            for (int i = 0; i < keys.length; i++) {
+                keys[i] = "user:" + i;
+                cache.set(keys[i], List.of(new Document("user_id", i)), Duration.ofHours(1));
+            }
+            Timing.Measurement[] hits = Timing.compare(
+                    i -> cached.find(eq("user_id", (int) (i % 1_000))).toList(),
+                    i -> cache.get(keys[(int) (i % 1_000)]),
+                    budgetNanos);
             cache.close();
             add("mongo.find.uncached", "mongo", "find by user_id, uncached", times[0].in(1_000), "us/op", false);
             add("mongo.find.cached", "mongo", "find by user_id, cached (hit)", times[1].in(1_000), "us/op", false);
+            add(
+                    "mongo.find.cached.untimed",
+                    "mongo",
+                    "find by user_id, cached (hit), no histogram",
+                    hits[0],
+                    "ns/op",
+                    false);
+            add("mongo.find.cache_hit", "mongo", "QueryCache hit under a built key", hits[1], "ns/op", false);
+            add(
+                    "mongo.find.cached.vs_cache_hit",
+                    "mongo",
+                    "cached find hit / QueryCache hit",
+                    hits[0].over(hits[1]),
+                    "x",
+                    false);
             add("mongo.find.ratio", "mongo", "uncached / cached latency", times[0].over(times[1]), "x", true);
             percentiles.add(percentilesOf("find, uncached", plain));
             percentiles.add(percentilesOf("find, cached (hit)", hit));
