@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import com.mongodb.MongoBulkWriteException;
 import com.mongodb.MongoException;
 import com.mongodb.bulk.BulkWriteError;
+import com.mongodb.bulk.BulkWriteResult;
+import com.mongodb.bulk.BulkWriteUpsert;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.BulkWriteOptions;
 import com.mongodb.client.model.DeleteManyModel;
@@ -55,7 +57,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Per-operation outcome.</b> Each {@code add} returns a future for that operation alone. When
  * the server rejects an operation, only its future fails, with a {@link WriteFailedException}
- * carrying the server's code; the writer goes on with the operations after it.
+ * carrying the server's code; the writer goes on with the operations after it. {@link
+ * #addWithResult} also gives the operation's own counts and inserted or upserted {@code _id}.
  *
  * <p><b>Retries.</b> Transient failures ({@link MongoRetryPolicy}) are retried with perf-db's
  * exponential backoff — but only for operations that are safe to repeat: inserts (the writer gives
@@ -97,12 +100,22 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
     private static final class Op<T> {
         final WriteModel<T> model;
         final boolean repeatable;
-        final CompletableFuture<Void> future = new CompletableFuture<>();
+        /** Whether the caller asked for this operation's own counts (see addWithResult). */
+        final boolean wantsOutcome;
+        /** Completes with the outcome when wanted, else with null. */
+        final CompletableFuture<WriteOutcome> future = new CompletableFuture<>();
+
         volatile int sends; // only the processor's one in-flight handler call touches it at a time
 
-        Op(WriteModel<T> model, boolean repeatable) {
+        Op(WriteModel<T> model, boolean repeatable, boolean wantsOutcome) {
             this.model = model;
             this.repeatable = repeatable;
+            this.wantsOutcome = wantsOutcome;
+        }
+
+        /** Whether the operation changes bulk counts (matched/modified/deleted/upserts): all but inserts. */
+        boolean counted() {
+            return !(model instanceof InsertOneModel<?>);
         }
     }
 
@@ -168,15 +181,38 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
 
     @Override
     public CompletableFuture<Void> add(WriteModel<T> operation) {
+        return enqueue(operation, false).thenApply(outcome -> null);
+    }
+
+    /**
+     * Adds an operation like {@link #add}, and returns what exactly it did: matched, modified or
+     * deleted counts, the inserted or upserted {@code _id}. Use it where the caller acts on the
+     * result — a debit whose filter requires enough balance, an upsert that creates a profile.
+     *
+     * <p>A bulk write reports counts per command, not per operation, so the writer sends such an
+     * operation in a command where it is the only update, replacement or delete (inserts still
+     * travel with it): a batch of many of them costs one round trip each. Plain {@code add}s keep
+     * sharing commands.
+     *
+     * @param operation the write
+     * @return a future completing with the outcome, or failing as {@link #add}'s does
+     * @throws NullPointerException if {@code operation} is null
+     * @throws IllegalStateException if the writer is closed
+     */
+    public CompletableFuture<WriteOutcome> addWithResult(WriteModel<T> operation) {
+        return enqueue(operation, true);
+    }
+
+    private CompletableFuture<WriteOutcome> enqueue(WriteModel<T> operation, boolean wantsOutcome) {
         requireNonNull(operation, "operation");
-        Op<T> op = new Op<>(operation, prepare(operation));
+        Op<T> op = new Op<>(operation, prepare(operation), wantsOutcome);
         CompletableFuture<Void> batchDone = processor.add(op);
         added.increment();
         batchDone.whenComplete((ignored, failure) -> {
             if (failure != null) {
                 fail(op, failure);
             } else {
-                succeed(op);
+                succeed(op, null);
             }
         });
         return op.future;
@@ -238,16 +274,18 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
         }
         int from = 0;
         while (from < open.size()) {
-            List<Op<T>> sending = open.subList(from, open.size());
+            List<Op<T>> sending = open.subList(from, commandEnd(open, from));
             List<WriteModel<T>> models = new ArrayList<>(sending.size());
             for (Op<T> op : sending) {
                 models.add(op.model);
                 op.sends++;
             }
             try {
-                collection.bulkWrite(models, ORDERED);
-                sending.forEach(this::succeed);
-                return;
+                BulkWriteResult result = collection.bulkWrite(models, ORDERED);
+                for (int i = 0; i < sending.size(); i++) {
+                    succeed(sending.get(i), outcome(sending.get(i), i, result));
+                }
+                from += sending.size();
             } catch (MongoBulkWriteException e) {
                 from += settlePartial(sending, e);
             } catch (MongoException e) {
@@ -271,6 +309,60 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
     }
 
     /**
+     * Where the command starting at {@code from} ends: an operation that wants its own counts must
+     * be the only counted operation (update, replacement, delete) in its command, since the server
+     * reports counts per command.
+     */
+    private static <T> int commandEnd(List<Op<T>> open, int from) {
+        boolean counted = false;
+        boolean exact = false;
+        int end = from;
+        while (end < open.size()) {
+            Op<T> op = open.get(end);
+            if (op.counted()) {
+                if (counted && (exact || op.wantsOutcome)) {
+                    break;
+                }
+                counted = true;
+                exact |= op.wantsOutcome;
+            }
+            end++;
+        }
+        return end;
+    }
+
+    /** The outcome of the op at {@code index} of a command, when it asked for one (else null). */
+    private WriteOutcome outcome(Op<T> op, int index, BulkWriteResult result) {
+        if (!op.wantsOutcome) {
+            return null;
+        }
+        if (op.model instanceof InsertOneModel<T> insert) {
+            return new WriteOutcome(result.wasAcknowledged(), 0, 0, 0, idOf(insert.getDocument()), null);
+        }
+        if (!result.wasAcknowledged()) {
+            return new WriteOutcome(false, 0, 0, 0, null, null);
+        }
+        BsonValue upserted = null;
+        for (BulkWriteUpsert upsert : result.getUpserts()) {
+            if (upsert.getIndex() == index) {
+                upserted = upsert.getId();
+            }
+        }
+        // This op is the command's only counted one (commandEnd), so the command's counts are its own.
+        return new WriteOutcome(
+                true, result.getMatchedCount(), result.getModifiedCount(), result.getDeletedCount(), null, upserted);
+    }
+
+    @SuppressWarnings("unchecked")
+    private BsonValue idOf(T document) {
+        Codec<T> codec = collection.getCodecRegistry().get(collection.getDocumentClass());
+        if (codec instanceof CollectibleCodec<T> collectible && collectible.documentHasId(document)) {
+            return collectible.getDocumentId(document);
+        }
+        return null;
+    }
+
+    /**
      * Settles the operations an ordered bulk write reached before it stopped; returns how many of
      * {@code sending} are settled (those after the rejected one were not attempted).
      */
@@ -289,7 +381,7 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
             if (unconfirmed != null) {
                 fail(sending.get(i), unconfirmed);
             } else {
-                succeed(sending.get(i));
+                succeed(sending.get(i), outcome(sending.get(i), i, e.getWriteResult()));
             }
         }
         if (rejected == sending.size()) {
@@ -298,7 +390,12 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
         BulkWriteError error = e.getWriteErrors().get(0);
         Op<T> op = sending.get(rejected);
         if (error.getCode() == DUPLICATE_KEY && op.sends > 1 && isOwnEarlierInsert(op)) {
-            succeed(op); // our earlier attempt landed before the transient failure
+            // our earlier attempt landed before the transient failure
+            succeed(
+                    op,
+                    op.wantsOutcome
+                            ? new WriteOutcome(true, 0, 0, 0, idOf(((InsertOneModel<T>) op.model).getDocument()), null)
+                            : null);
         } else {
             fail(
                     op,
@@ -343,10 +440,10 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
         return out;
     }
 
-    private void succeed(Op<T> op) {
+    private void succeed(Op<T> op, WriteOutcome outcome) {
         if (!op.future.isDone()) {
             succeeded.increment(); // counters before futures: stats() never lags what a caller saw
-            op.future.complete(null);
+            op.future.complete(outcome);
         }
     }
 
