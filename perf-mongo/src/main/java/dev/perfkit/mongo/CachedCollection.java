@@ -25,6 +25,7 @@ import com.mongodb.client.result.InsertOneResult;
 import com.mongodb.client.result.UpdateResult;
 import dev.perfkit.cache.QueryCache;
 import dev.perfkit.internal.Durations;
+import dev.perfkit.internal.QueryLimits;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -86,6 +87,20 @@ public final class CachedCollection<T> {
     private final QueryCache cache;
     private final Duration ttl;
     private static final AtomicLong SCOPES = new AtomicLong();
+    private static final Set<String> UNCACHEABLE_STAGES = Set.of(
+            "$out",
+            "$merge",
+            "$lookup",
+            "$graphLookup",
+            "$unionWith",
+            "$sample",
+            "$currentOp",
+            "$collStats",
+            "$indexStats",
+            "$listSessions",
+            "$listLocalSessions",
+            "$planCacheStats",
+            "$changeStream");
     /** The most read structures remembered per wrapper; a forgotten one is resolved again (slower, same key). */
     private static final int MAX_RESOLVED = 16_384;
 
@@ -336,6 +351,71 @@ public final class CachedCollection<T> {
     public DeleteResult deleteOne(Bson filter) {
         requireNonNull(filter, "filter");
         return write(() -> collection.deleteOne(filter), r -> deleted(filter, r));
+    }
+
+    /**
+     * Runs an aggregation through the cache (opt-in: only pipelines passed here are cached). Any
+     * write through this wrapper that changed something invalidates every cached aggregation of the
+     * collection: perfkit does not reason about pipelines.
+     *
+     * <p>Refused, with an {@link IllegalArgumentException}: stages that write ({@code $out}, {@code
+     * $merge}), read other collections ({@code $lookup}, {@code $graphLookup}, {@code $unionWith}
+     * — their writes would not invalidate the entry) or give a different answer each time ({@code
+     * $sample}, {@code $currentOp}, {@code $collStats}, {@code $indexStats}, {@code $listSessions},
+     * {@code $planCacheStats}). Run those on the raw collection.
+     *
+     * @param pipeline the stages
+     * @param resultClass the class of the results
+     * @param <R> the results' type
+     * @return the results, unmodifiable ({@code Document}s read-only)
+     * @throws NullPointerException if an argument or a stage is null
+     * @throws IllegalArgumentException if a stage is refused (see above)
+     */
+    public <R> List<R> aggregate(List<? extends Bson> pipeline, Class<R> resultClass) {
+        requireNonNull(pipeline, "pipeline");
+        requireNonNull(resultClass, "resultClass");
+        List<Bson> stages = new ArrayList<>(pipeline.size());
+        StringBuilder key = new StringBuilder(prefix).append("aggregate:").append(resultClass.getName());
+        for (int i = 0; i < pipeline.size(); i++) {
+            Bson stage = requireNonNull(pipeline.get(i), "pipeline stage " + i);
+            BsonDocument rendered;
+            try {
+                rendered = stage.toBsonDocument(BsonDocument.class, collection.getCodecRegistry());
+            } catch (StackOverflowError tooDeep) { // the codecs recurse as deep as the input
+                throw new IllegalArgumentException("pipeline stage " + i + " is nested too deeply to encode");
+            }
+            QueryLimits.check("pipeline stage " + i, rendered);
+            for (String operator : rendered.keySet()) {
+                if (UNCACHEABLE_STAGES.contains(operator)) {
+                    throw new IllegalArgumentException("pipeline stage " + i + " (" + operator
+                            + ") cannot be cached: it writes, reads other collections or varies between runs;"
+                            + " run it on the raw collection");
+                }
+            }
+            stages.add(rendered);
+            key.append(':').append(bsonKey(rendered));
+        }
+        List<Bson> frozenStages = List.copyOf(stages);
+        String cacheKey = key.toString();
+        return cache.getOrLoad(
+                cacheKey,
+                ttl,
+                () -> tracked(
+                        cacheKey,
+                        () -> freezeAll(
+                                collection.aggregate(frozenStages, resultClass).into(new ArrayList<>())),
+                        results -> ReadIndex.aggregate(indexTtlNanos)));
+    }
+
+    /**
+     * Runs an aggregation through the cache, results of the collection's document class: see {@link
+     * #aggregate(List, Class)}.
+     *
+     * @param pipeline the stages
+     * @return the results, unmodifiable
+     */
+    public List<T> aggregate(List<? extends Bson> pipeline) {
+        return aggregate(pipeline, collection.getDocumentClass());
     }
 
     /**
@@ -708,6 +788,17 @@ public final class CachedCollection<T> {
     /** The fields an update names, or null when it cannot tell. */
     private Set<String> touched(Bson update) {
         return ReadIndex.touchedRoots(update.toBsonDocument(BsonDocument.class, collection.getCodecRegistry()));
+    }
+
+    /** An unmodifiable list; any {@code Document} in it read-only (for results of any class). */
+    private static <R> List<R> freezeAll(List<R> found) {
+        List<Object> frozen = new ArrayList<>(found.size());
+        for (R item : found) {
+            frozen.add(item instanceof Document document ? ReadOnlyDocument.of(document) : item);
+        }
+        @SuppressWarnings("unchecked")
+        List<R> result = (List<R>) Collections.unmodifiableList(frozen); // results may hold null
+        return result;
     }
 
     /** An unmodifiable list; {@code Document}s in it read-only, so no caller can change what others read. */

@@ -71,7 +71,9 @@ final class ReadIndex {
     enum Kind {
         FIND,
         COUNT,
-        DISTINCT
+        DISTINCT,
+        /** An aggregation: opaque, so any write that changed something invalidates it. */
+        AGGREGATE
     }
 
     /** What one cached read depends on. */
@@ -177,6 +179,22 @@ final class ReadIndex {
                 null,
                 false,
                 root(field),
+                null,
+                false,
+                System.nanoTime() + ttlNanos);
+    }
+
+    /** An aggregation: perfkit does not reason about pipelines, so every change invalidates it. */
+    static ReadInfo aggregate(long ttlNanos) {
+        return new ReadInfo(
+                Kind.AGGREGATE,
+                true,
+                new Document(),
+                Set.of(),
+                Set.of(),
+                null,
+                false,
+                null,
                 null,
                 false,
                 System.nanoTime() + ttlNanos);
@@ -303,7 +321,7 @@ final class ReadIndex {
         if (touched == null) { // a replacement: every field may change
             return switch (read.kind()) {
                 case COUNT -> !read.filterRoots().isEmpty();
-                case DISTINCT -> true;
+                case DISTINCT, AGGREGATE -> true;
                 case FIND ->
                     !read.filterRoots().isEmpty()
                             || !read.sortRoots().isEmpty()
@@ -313,6 +331,7 @@ final class ReadIndex {
         return switch (read.kind()) {
             case COUNT -> intersects(touched, read.filterRoots());
             case DISTINCT -> intersects(touched, read.filterRoots()) || touched.contains(read.distinctRoot());
+            case AGGREGATE -> true;
             case FIND ->
                 intersects(touched, read.filterRoots())
                         || intersects(touched, read.sortRoots())
