@@ -11,6 +11,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.mongodb.MongoException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Accumulators;
+import com.mongodb.client.model.Aggregates;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReplaceOptions;
@@ -122,7 +124,7 @@ class CachedCollectionDifferentialTest {
                             default -> null; // the server's natural order
                         };
                 specs.add(new ReadSpec(
-                        random.nextInt(10),
+                        random.nextInt(11),
                         filter(random),
                         sort,
                         random.nextInt(4) == 0 ? 1 : 0,
@@ -154,6 +156,14 @@ class CachedCollectionDifferentialTest {
                         assertThat(find.toList()).as(context).isEqualTo(direct.into(new ArrayList<>()));
                     } else if (spec.kind() < 8) {
                         assertThat(cached.countDocuments(filter)).as(context).isEqualTo(raw.countDocuments(filter));
+                    } else if (spec.kind() == 10) {
+                        List<Bson> pipeline = List.of(
+                                Aggregates.match(filter),
+                                Aggregates.group("$g", Accumulators.sum("n", 1)),
+                                Aggregates.sort(Sorts.ascending("_id")));
+                        assertThat(cached.aggregate(pipeline))
+                                .as(context)
+                                .isEqualTo(raw.aggregate(pipeline).into(new ArrayList<>()));
                     } else {
                         List<BsonValue> viaCache = new ArrayList<>(cached.distinct("g", filter, BsonValue.class));
                         List<BsonValue> direct =
