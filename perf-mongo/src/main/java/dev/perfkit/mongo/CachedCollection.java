@@ -11,12 +11,18 @@ import com.mongodb.client.FindIterable;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.BulkWriteOptions;
 import com.mongodb.client.model.Collation;
+import com.mongodb.client.model.DeleteManyModel;
+import com.mongodb.client.model.DeleteOneModel;
 import com.mongodb.client.model.FindOneAndDeleteOptions;
 import com.mongodb.client.model.FindOneAndReplaceOptions;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.InsertManyOptions;
+import com.mongodb.client.model.InsertOneModel;
 import com.mongodb.client.model.InsertOneOptions;
+import com.mongodb.client.model.ReplaceOneModel;
 import com.mongodb.client.model.ReplaceOptions;
+import com.mongodb.client.model.UpdateManyModel;
+import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.WriteModel;
 import com.mongodb.client.result.DeleteResult;
@@ -660,7 +666,8 @@ public final class CachedCollection<T> {
 
     /**
      * Runs a bulk write with the caller's options (ordered or not, exactly as given) and invalidates
-     * the collection's cached reads.
+     * the cached reads its operations may have changed, each judged as if it changed what its filter
+     * selects; an upsert, a pipeline update or a collation in it invalidates everything.
      *
      * @param operations the operations
      * @param options the options, passed to the driver unchanged
@@ -669,7 +676,61 @@ public final class CachedCollection<T> {
     public BulkWriteResult bulkWrite(List<? extends WriteModel<? extends T>> operations, BulkWriteOptions options) {
         requireNonNull(operations, "operations");
         requireNonNull(options, "options");
-        return write(() -> collection.bulkWrite(operations, options), r -> ReadIndex.Effect.ALL);
+        List<WriteModel<? extends T>> models = List.copyOf(operations); // what we judge is what ran
+        return writeAll(
+                () -> collection.bulkWrite(models, options),
+                r -> r.wasAcknowledged() ? bulkEffects(models) : List.of(ReadIndex.Effect.ALL));
+    }
+
+    /**
+     * Each operation's effect, judged as if it had changed what its filter selects (a bulk result
+     * gives counts per command, not per operation). Upserts, pipeline updates and collations are
+     * everything.
+     */
+    @SuppressWarnings("unchecked")
+    private List<ReadIndex.Effect> bulkEffects(List<WriteModel<? extends T>> models) {
+        List<ReadIndex.Effect> effects = new ArrayList<>(models.size());
+        for (WriteModel<? extends T> model : models) {
+            ReadIndex.Effect effect;
+            if (model instanceof InsertOneModel<? extends T> insert) {
+                effect = ReadIndex.Effect.insert(List.of((Document) insert.getDocument()));
+            } else if (model instanceof UpdateOneModel<? extends T> update) {
+                effect = bulkUpdate(update.getFilter(), update.getUpdate(), update.getOptions());
+            } else if (model instanceof UpdateManyModel<? extends T> update) {
+                effect = bulkUpdate(update.getFilter(), update.getUpdate(), update.getOptions());
+            } else if (model instanceof ReplaceOneModel<? extends T> replace) {
+                effect = replace.getReplaceOptions().isUpsert()
+                                || replace.getReplaceOptions().getCollation() != null
+                        ? ReadIndex.Effect.ALL
+                        : ReadIndex.Effect.update(MongoQueryOptimizer.toDocument(replace.getFilter()), null);
+            } else if (model instanceof DeleteOneModel<? extends T> delete) {
+                effect = delete.getOptions().getCollation() != null
+                        ? ReadIndex.Effect.ALL
+                        : ReadIndex.Effect.delete(MongoQueryOptimizer.toDocument(delete.getFilter()));
+            } else if (model instanceof DeleteManyModel<? extends T> delete) {
+                effect = delete.getOptions().getCollation() != null
+                        ? ReadIndex.Effect.ALL
+                        : ReadIndex.Effect.delete(MongoQueryOptimizer.toDocument(delete.getFilter()));
+            } else {
+                effect = ReadIndex.Effect.ALL; // a model type this version does not know
+            }
+            if (effect.kind() == ReadIndex.EffectKind.ALL) {
+                return List.of(ReadIndex.Effect.ALL);
+            }
+            effects.add(effect);
+        }
+        return effects;
+    }
+
+    /** An update inside a bulk write; null update means a pipeline update. */
+    private ReadIndex.Effect bulkUpdate(Bson filter, Bson update, UpdateOptions options) {
+        if (update == null || options.isUpsert() || options.getCollation() != null) {
+            return ReadIndex.Effect.ALL;
+        }
+        Set<String> touched = touched(update);
+        return touched == null
+                ? ReadIndex.Effect.ALL
+                : ReadIndex.Effect.update(MongoQueryOptimizer.toDocument(filter), touched);
     }
 
     /**
@@ -693,6 +754,11 @@ public final class CachedCollection<T> {
      * fails may have applied in part: everything is invalidated.
      */
     private <R> R write(Supplier<R> write, Function<R, ReadIndex.Effect> effectOf) {
+        return writeAll(write, result -> List.of(effectOf.apply(result)));
+    }
+
+    /** {@link #write} for a write made of several operations, each with its effect. */
+    private <R> R writeAll(Supplier<R> write, Function<R, List<ReadIndex.Effect>> effectsOf) {
         R result;
         try {
             result = write.get();
@@ -700,22 +766,28 @@ public final class CachedCollection<T> {
             invalidateAll();
             throw e;
         }
-        ReadIndex.Effect effect;
+        List<ReadIndex.Effect> effects;
         try {
-            effect = precise ? effectOf.apply(result) : ReadIndex.Effect.ALL;
+            effects = precise ? effectsOf.apply(result) : List.of(ReadIndex.Effect.ALL);
         } catch (RuntimeException e) {
-            effect = ReadIndex.Effect.ALL; // cannot tell what it did: be conservative
+            effects = List.of(ReadIndex.Effect.ALL); // cannot tell what it did: be conservative
         }
-        apply(effect);
+        apply(effects);
         return result;
     }
 
-    private void apply(ReadIndex.Effect effect) {
-        if (effect.kind() == ReadIndex.EffectKind.NONE) {
-            return;
+    private void apply(List<ReadIndex.Effect> effects) {
+        List<ReadIndex.Effect> changes = new ArrayList<>(effects.size());
+        for (ReadIndex.Effect effect : effects) {
+            if (effect.kind() == ReadIndex.EffectKind.ALL) {
+                invalidateAll();
+                return;
+            }
+            if (effect.kind() != ReadIndex.EffectKind.NONE) {
+                changes.add(effect);
+            }
         }
-        if (effect.kind() == ReadIndex.EffectKind.ALL) {
-            invalidateAll();
+        if (changes.isEmpty()) {
             return;
         }
         for (String key : index.inFlight) {
@@ -726,11 +798,20 @@ public final class CachedCollection<T> {
             ReadIndex.ReadInfo read = entry.getValue();
             if (now - read.expiresAtNanos() >= 0) {
                 index.reads.remove(entry.getKey(), read);
-            } else if (ReadIndex.affects(effect, read)) {
+            } else if (affectsAny(changes, read)) {
                 cache.invalidate(entry.getKey());
                 index.reads.remove(entry.getKey(), read);
             }
         }
+    }
+
+    private static boolean affectsAny(List<ReadIndex.Effect> effects, ReadIndex.ReadInfo read) {
+        for (ReadIndex.Effect effect : effects) {
+            if (ReadIndex.affects(effect, read)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Forgets every read, then drops every cached read of the collection (in that order: see ReadIndex). */

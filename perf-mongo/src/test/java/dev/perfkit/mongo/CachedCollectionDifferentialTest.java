@@ -13,12 +13,20 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Accumulators;
 import com.mongodb.client.model.Aggregates;
+import com.mongodb.client.model.BulkWriteOptions;
+import com.mongodb.client.model.DeleteManyModel;
+import com.mongodb.client.model.DeleteOneModel;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.InsertOneModel;
 import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.ReplaceOneModel;
 import com.mongodb.client.model.ReplaceOptions;
 import com.mongodb.client.model.Sorts;
+import com.mongodb.client.model.UpdateManyModel;
+import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.Updates;
+import com.mongodb.client.model.WriteModel;
 import dev.perfkit.Concurrently;
 import dev.perfkit.cache.caffeine.CaffeineQueryCache;
 import dev.perfkit.memory.MemoryPressureRegistry;
@@ -102,6 +110,23 @@ class CachedCollectionDifferentialTest {
         };
     }
 
+    /** A random bulk-write operation; {@code insertId} for an insert. */
+    private static WriteModel<Document> model(SplittableRandom random, int insertId) {
+        return switch (random.nextInt(7)) {
+            case 0 -> new InsertOneModel<>(document(insertId, random));
+            case 1 -> new UpdateOneModel<>(filter(random), update(random));
+            case 2 -> new UpdateManyModel<>(filter(random), update(random));
+            case 3 ->
+                new UpdateOneModel<>(eq("_id", random.nextInt(70)), update(random), new UpdateOptions().upsert(true));
+            case 4 -> {
+                int id = random.nextInt(60);
+                yield new ReplaceOneModel<>(eq("_id", id), document(id, random));
+            }
+            case 5 -> new DeleteOneModel<>(filter(random));
+            default -> new DeleteManyModel<>(eq("_id", random.nextInt(60)));
+        };
+    }
+
     @Test
     void randomReadsAndWrites_cachedReadsEqualDirectReads() {
         long seed = System.nanoTime();
@@ -174,7 +199,7 @@ class CachedCollectionDifferentialTest {
                     }
                 } else {
                     try { // random writes fail at times ($inc on a string, duplicate keys): fine
-                        switch (random.nextInt(11)) {
+                        switch (random.nextInt(12)) {
                             case 0 -> cached.insertOne(document(nextId++, random));
                             case 1 ->
                                 cached.insertMany(List.of(document(nextId++, random), document(nextId++, random)));
@@ -202,7 +227,15 @@ class CachedCollectionDifferentialTest {
                                         filter(random),
                                         update(random),
                                         new FindOneAndUpdateOptions().upsert(random.nextInt(5) == 0));
-                            default -> cached.findOneAndDelete(filter(random));
+                            case 10 -> cached.findOneAndDelete(filter(random));
+                            default -> {
+                                List<WriteModel<Document>> models = new ArrayList<>();
+                                int size = 1 + random.nextInt(4);
+                                for (int j = 0; j < size; j++) {
+                                    models.add(model(random, 1_000_000 + op * 10 + j));
+                                }
+                                cached.bulkWrite(models, new BulkWriteOptions().ordered(random.nextBoolean()));
+                            }
                         }
                     } catch (MongoException expected) {
                         writeFailures++;
