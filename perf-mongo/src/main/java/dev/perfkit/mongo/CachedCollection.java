@@ -401,7 +401,6 @@ public final class CachedCollection<T> {
             stages.add(rendered);
             key.append(':').append(bsonKey(rendered));
         }
-        List<Bson> frozenStages = List.copyOf(stages);
         String cacheKey = key.toString();
         return cache.getOrLoad(
                 cacheKey,
@@ -409,7 +408,7 @@ public final class CachedCollection<T> {
                 () -> tracked(
                         cacheKey,
                         () -> freezeAll(
-                                collection.aggregate(frozenStages, resultClass).into(new ArrayList<>())),
+                                collection.aggregate(stages, resultClass).into(new ArrayList<>())),
                         results -> ReadIndex.aggregate(indexTtlNanos)));
     }
 
@@ -699,18 +698,14 @@ public final class CachedCollection<T> {
             } else if (model instanceof UpdateManyModel<? extends T> update) {
                 effect = bulkUpdate(update.getFilter(), update.getUpdate(), update.getOptions());
             } else if (model instanceof ReplaceOneModel<? extends T> replace) {
-                effect = replace.getReplaceOptions().isUpsert()
-                                || replace.getReplaceOptions().getCollation() != null
+                ReplaceOptions options = replace.getReplaceOptions();
+                effect = options.isUpsert() || options.getCollation() != null
                         ? ReadIndex.Effect.ALL
-                        : ReadIndex.Effect.update(MongoQueryOptimizer.toDocument(replace.getFilter()), null);
+                        : changed(replace.getFilter(), null);
             } else if (model instanceof DeleteOneModel<? extends T> delete) {
-                effect = delete.getOptions().getCollation() != null
-                        ? ReadIndex.Effect.ALL
-                        : ReadIndex.Effect.delete(MongoQueryOptimizer.toDocument(delete.getFilter()));
+                effect = removed(delete.getFilter(), delete.getOptions().getCollation());
             } else if (model instanceof DeleteManyModel<? extends T> delete) {
-                effect = delete.getOptions().getCollation() != null
-                        ? ReadIndex.Effect.ALL
-                        : ReadIndex.Effect.delete(MongoQueryOptimizer.toDocument(delete.getFilter()));
+                effect = removed(delete.getFilter(), delete.getOptions().getCollation());
             } else {
                 effect = ReadIndex.Effect.ALL; // a model type this version does not know
             }
@@ -722,15 +717,12 @@ public final class CachedCollection<T> {
         return effects;
     }
 
-    /** An update inside a bulk write; null update means a pipeline update. */
+    /** An update inside a bulk write; a null update is a pipeline update. */
     private ReadIndex.Effect bulkUpdate(Bson filter, Bson update, UpdateOptions options) {
         if (update == null || options.isUpsert() || options.getCollation() != null) {
             return ReadIndex.Effect.ALL;
         }
-        Set<String> touched = touched(update);
-        return touched == null
-                ? ReadIndex.Effect.ALL
-                : ReadIndex.Effect.update(MongoQueryOptimizer.toDocument(filter), touched);
+        return changed(filter, update);
     }
 
     /**
@@ -832,6 +824,14 @@ public final class CachedCollection<T> {
         if (result.getMatchedCount() == 0 || result.getModifiedCount() == 0) {
             return ReadIndex.Effect.NONE; // nothing changed
         }
+        return changed(filter, update);
+    }
+
+    /**
+     * An update or replacement ({@code update} null) that changed what {@code filter} selects; an
+     * update with an operator perfkit does not know is everything.
+     */
+    private ReadIndex.Effect changed(Bson filter, Bson update) {
         Set<String> touched = update == null ? null : touched(update);
         if (update != null && touched == null) {
             return ReadIndex.Effect.ALL;
@@ -839,13 +839,18 @@ public final class CachedCollection<T> {
         return ReadIndex.Effect.update(MongoQueryOptimizer.toDocument(filter), touched);
     }
 
+    /** A delete that removed some of what {@code filter} selects; a collation is everything. */
+    private static ReadIndex.Effect removed(Bson filter, Collation collation) {
+        return collation != null
+                ? ReadIndex.Effect.ALL
+                : ReadIndex.Effect.delete(MongoQueryOptimizer.toDocument(filter));
+    }
+
     private ReadIndex.Effect deleted(Bson filter, DeleteResult result) {
         if (!result.wasAcknowledged()) {
             return ReadIndex.Effect.ALL;
         }
-        return result.getDeletedCount() == 0
-                ? ReadIndex.Effect.NONE
-                : ReadIndex.Effect.delete(MongoQueryOptimizer.toDocument(filter));
+        return result.getDeletedCount() == 0 ? ReadIndex.Effect.NONE : removed(filter, null);
     }
 
     /** A findOneAnd…: the document returned names the one changed (by its _id when it has one). */

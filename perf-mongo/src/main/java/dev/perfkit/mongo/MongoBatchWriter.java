@@ -337,7 +337,7 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
             return null;
         }
         if (op.model instanceof InsertOneModel<T> insert) {
-            return new WriteOutcome(result.wasAcknowledged(), 0, 0, 0, idOf(insert.getDocument()), null);
+            return inserted(insert, result.wasAcknowledged());
         }
         if (!result.wasAcknowledged()) {
             return new WriteOutcome(false, 0, 0, 0, null, null);
@@ -353,13 +353,14 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
                 true, result.getMatchedCount(), result.getModifiedCount(), result.getDeletedCount(), null, upserted);
     }
 
-    @SuppressWarnings("unchecked")
-    private BsonValue idOf(T document) {
+    /** An insert's outcome: the {@code _id} it was given in {@link #prepare}, when the codec can tell. */
+    private WriteOutcome inserted(InsertOneModel<T> insert, boolean acknowledged) {
+        T document = insert.getDocument();
         Codec<T> codec = collection.getCodecRegistry().get(collection.getDocumentClass());
-        if (codec instanceof CollectibleCodec<T> collectible && collectible.documentHasId(document)) {
-            return collectible.getDocumentId(document);
-        }
-        return null;
+        BsonValue id = codec instanceof CollectibleCodec<T> collectible && collectible.documentHasId(document)
+                ? collectible.getDocumentId(document)
+                : null;
+        return new WriteOutcome(acknowledged, 0, 0, 0, id, null);
     }
 
     /**
@@ -391,11 +392,7 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
         Op<T> op = sending.get(rejected);
         if (error.getCode() == DUPLICATE_KEY && op.sends > 1 && isOwnEarlierInsert(op)) {
             // our earlier attempt landed before the transient failure
-            succeed(
-                    op,
-                    op.wantsOutcome
-                            ? new WriteOutcome(true, 0, 0, 0, idOf(((InsertOneModel<T>) op.model).getDocument()), null)
-                            : null);
+            succeed(op, op.wantsOutcome ? inserted((InsertOneModel<T>) op.model, true) : null);
         } else {
             fail(
                     op,

@@ -151,37 +151,11 @@ final class ReadIndex {
     }
 
     static ReadInfo count(Document filter, long ttlNanos) {
-        Set<String> filterRoots = new HashSet<>();
-        boolean opaque = !collectRoots(filter, filterRoots, 0);
-        return new ReadInfo(
-                Kind.COUNT,
-                opaque,
-                filter,
-                filterRoots,
-                Set.of(),
-                null,
-                false,
-                null,
-                null,
-                false,
-                System.nanoTime() + ttlNanos);
+        return withoutDocuments(Kind.COUNT, filter, null, ttlNanos);
     }
 
     static ReadInfo distinct(String field, Document filter, long ttlNanos) {
-        Set<String> filterRoots = new HashSet<>();
-        boolean opaque = !collectRoots(filter, filterRoots, 0);
-        return new ReadInfo(
-                Kind.DISTINCT,
-                opaque,
-                filter,
-                filterRoots,
-                Set.of(),
-                null,
-                false,
-                root(field),
-                null,
-                false,
-                System.nanoTime() + ttlNanos);
+        return withoutDocuments(Kind.DISTINCT, filter, root(field), ttlNanos);
     }
 
     /** An aggregation: perfkit does not reason about pipelines, so every change invalidates it. */
@@ -195,6 +169,24 @@ final class ReadIndex {
                 null,
                 false,
                 null,
+                null,
+                false,
+                System.nanoTime() + ttlNanos);
+    }
+
+    /** A read that depends on its filter (and, for distinct, a field) but holds no documents. */
+    private static ReadInfo withoutDocuments(Kind kind, Document filter, String distinctRoot, long ttlNanos) {
+        Set<String> filterRoots = new HashSet<>();
+        boolean opaque = !collectRoots(filter, filterRoots, 0);
+        return new ReadInfo(
+                kind,
+                opaque,
+                filter,
+                filterRoots,
+                Set.of(),
+                null,
+                false,
+                distinctRoot,
                 null,
                 false,
                 System.nanoTime() + ttlNanos);

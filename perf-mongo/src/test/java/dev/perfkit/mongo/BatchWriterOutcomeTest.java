@@ -13,8 +13,6 @@ import com.mongodb.client.model.DeleteManyModel;
 import com.mongodb.client.model.InsertOneModel;
 import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.UpdateOptions;
-import com.mongodb.event.CommandListener;
-import com.mongodb.event.CommandStartedEvent;
 import dev.perfkit.PerfConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -41,15 +39,7 @@ class BatchWriterOutcomeTest {
 
     @BeforeEach
     void start() {
-        client = MongoTestSupport.client(settings -> settings.addCommandListener(new CommandListener() {
-            @Override
-            public void commandStarted(CommandStartedEvent event) {
-                String name = event.getCommandName();
-                if (name.equals("insert") || name.equals("update") || name.equals("delete")) {
-                    commands.incrementAndGet();
-                }
-            }
-        }));
+        client = MongoTestSupport.countingClient(commands, "insert", "update", "delete");
         accounts = MongoTestSupport.freshDatabase(client).getCollection("accounts");
         // One batch for everything added before flush(): what is exact must be exact inside a batch.
         writer = MongoBatchWriter.create(

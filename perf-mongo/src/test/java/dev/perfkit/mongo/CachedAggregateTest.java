@@ -14,11 +14,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
-import com.mongodb.event.CommandListener;
-import com.mongodb.event.CommandStartedEvent;
 import dev.perfkit.cache.caffeine.CaffeineQueryCache;
-import dev.perfkit.memory.MemoryPressureRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,12 +28,7 @@ import org.junit.jupiter.api.Test;
 /** Opt-in cached aggregations: cached, invalidated by any change, read-only, refused when unsafe. */
 class CachedAggregateTest {
     private final AtomicInteger aggregates = new AtomicInteger();
-    private final CaffeineQueryCache cache = CaffeineQueryCache.builder()
-            .name("aggregate-test")
-            .executor(Runnable::run)
-            .meterRegistry(new SimpleMeterRegistry())
-            .pressureRegistry(MemoryPressureRegistry.create())
-            .build();
+    private final CaffeineQueryCache cache = MongoTestSupport.cache("aggregate-test");
     private MongoClient client;
     private MongoCollection<Document> raw;
     private CachedCollection<Document> cached;
@@ -46,14 +37,7 @@ class CachedAggregateTest {
 
     @BeforeEach
     void connect() {
-        client = MongoTestSupport.client(settings -> settings.addCommandListener(new CommandListener() {
-            @Override
-            public void commandStarted(CommandStartedEvent event) {
-                if (event.getCommandName().equals("aggregate")) {
-                    aggregates.incrementAndGet();
-                }
-            }
-        }));
+        client = MongoTestSupport.countingClient(aggregates, "aggregate");
         raw = MongoTestSupport.freshDatabase(client).getCollection("members");
         for (int i = 0; i < 6; i++) {
             raw.insertOne(new Document("_id", i)

@@ -277,11 +277,16 @@ class CachedCollectionDifferentialTest {
             Concurrently.run(4, 120, thread -> {
                 SplittableRandom random = new SplittableRandom(seed + thread);
                 for (int version = 1; version <= 300; version++) {
-                    if (random.nextBoolean()) {
-                        cached.updateOne(eq("_id", thread), Updates.set("v", version));
-                    } else {
-                        cached.findOneAndUpdate(eq("_id", thread), Updates.inc("v", 1));
-                        cached.updateOne(eq("_id", thread), Updates.set("v", version));
+                    switch (random.nextInt(3)) {
+                        case 0 -> cached.updateOne(eq("_id", thread), Updates.set("v", version));
+                        case 1 -> {
+                            cached.findOneAndUpdate(eq("_id", thread), Updates.inc("v", 1));
+                            cached.updateOne(eq("_id", thread), Updates.set("v", version));
+                        }
+                        default ->
+                            cached.bulkWrite(List.of(
+                                    new UpdateOneModel<>(eq("_id", thread), Updates.inc("v", 1)),
+                                    new UpdateOneModel<>(eq("_id", thread), Updates.set("v", version))));
                     }
                     Document own = cached.find(eq("_id", thread)).first();
                     assertThat(own.getInteger("v"))
@@ -299,6 +304,11 @@ class CachedCollectionDifferentialTest {
                     assertThat(cached.countDocuments(and(eq("_id", thread), eq("v", version))))
                             .as("seed %d thread %d", seed, thread)
                             .isEqualTo(1);
+                    assertThat(cached.aggregate(List.of(Aggregates.match(eq("_id", thread)))))
+                            .as("seed %d thread %d", seed, thread)
+                            .singleElement()
+                            .extracting(d -> d.getInteger("v"))
+                            .isEqualTo(version);
                 }
             });
             assertThat(checks).hasValue(4 * 300);

@@ -338,6 +338,33 @@ class MongoBatchWriterTest {
         }
     }
 
+    @Test
+    void addWithResult_insertLandedBeforeATransientFailure_reportsItsIdOnce() throws Exception {
+        FaultyBackend backend = new FaultyBackend();
+        MongoServer server = new MongoServer(backend);
+        try (MongoClient client = clientOf(server)) {
+            MongoCollection<Document> users = client.getDatabase("fault").getCollection("users");
+            backend.failNextInserts(1, true);
+            Document document = new Document("name", "once");
+            CompletableFuture<WriteOutcome> insert;
+            try (MongoBatchWriter<Document> writer = MongoBatchWriter.create(
+                    users,
+                    config,
+                    b -> b.batchSize(1)
+                            .maxDelay(Duration.ofHours(1))
+                            .retry(3, Duration.ofMillis(1), 2.0, Duration.ofMillis(5)),
+                    (models, cause) -> {})) {
+                insert = writer.addWithResult(new InsertOneModel<>(document));
+                writer.flush().get(30, TimeUnit.SECONDS);
+                assertThat(writer.stats().retried()).isEqualTo(1);
+            }
+            assertThat(insert.get().insertedId()).isEqualTo(new org.bson.BsonObjectId(document.getObjectId("_id")));
+            assertThat(users.countDocuments()).isEqualTo(1);
+        } finally {
+            server.shutdownNow();
+        }
+    }
+
     private static MongoClient clientOf(MongoServer server) {
         InetSocketAddress address = server.bind();
         return MongoClients.create(MongoClientSettings.builder()

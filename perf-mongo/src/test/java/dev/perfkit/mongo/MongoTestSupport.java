@@ -5,8 +5,14 @@ import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
+import com.mongodb.event.CommandListener;
+import com.mongodb.event.CommandStartedEvent;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import dev.perfkit.cache.caffeine.CaffeineQueryCache;
+import dev.perfkit.memory.MemoryPressureRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -53,5 +59,28 @@ final class MongoTestSupport {
     static MongoDatabase freshDatabase(MongoClient client) {
         return client.getDatabase("perfkit_test_" + DATABASES.incrementAndGet() + "_"
                 + ProcessHandle.current().pid());
+    }
+
+    /** A client whose commands named in {@code commandNames} are counted, to count round trips. */
+    static MongoClient countingClient(AtomicInteger counter, String... commandNames) {
+        Set<String> names = Set.of(commandNames);
+        return client(settings -> settings.addCommandListener(new CommandListener() {
+            @Override
+            public void commandStarted(CommandStartedEvent event) {
+                if (names.contains(event.getCommandName())) {
+                    counter.incrementAndGet();
+                }
+            }
+        }));
+    }
+
+    /** A query cache of its own (registries included), maintained on the caller's thread. */
+    static CaffeineQueryCache cache(String name) {
+        return CaffeineQueryCache.builder()
+                .name(name)
+                .executor(Runnable::run)
+                .meterRegistry(new SimpleMeterRegistry())
+                .pressureRegistry(MemoryPressureRegistry.create())
+                .build();
     }
 }

@@ -7,11 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Sorts;
-import com.mongodb.event.CommandListener;
-import com.mongodb.event.CommandStartedEvent;
 import dev.perfkit.cache.caffeine.CaffeineQueryCache;
-import dev.perfkit.memory.MemoryPressureRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
@@ -29,26 +25,14 @@ import org.junit.jupiter.api.Test;
  */
 class ReadKeyTest {
     private final AtomicInteger finds = new AtomicInteger();
-    private final CaffeineQueryCache cache = CaffeineQueryCache.builder()
-            .name("read-key-test")
-            .executor(Runnable::run)
-            .meterRegistry(new SimpleMeterRegistry())
-            .pressureRegistry(MemoryPressureRegistry.create())
-            .build();
+    private final CaffeineQueryCache cache = MongoTestSupport.cache("read-key-test");
     private MongoClient client;
     private MongoCollection<Document> raw;
     private CachedCollection<Document> cached;
 
     @BeforeEach
     void connect() {
-        client = MongoTestSupport.client(settings -> settings.addCommandListener(new CommandListener() {
-            @Override
-            public void commandStarted(CommandStartedEvent event) {
-                if (event.getCommandName().equals("find")) {
-                    finds.incrementAndGet();
-                }
-            }
-        }));
+        client = MongoTestSupport.countingClient(finds, "find");
         raw = MongoTestSupport.freshDatabase(client).getCollection("items");
         raw.insertOne(new Document("_id", 1)
                 .append("n", 1)
