@@ -10,6 +10,7 @@ import dev.perfkit.batch.BatchProcessorBuilder;
 import dev.perfkit.cache.QueryCache;
 import dev.perfkit.internal.Durations;
 import dev.perfkit.memory.MemoryManager;
+import dev.perfkit.monitor.PerfMonitor;
 import dev.perfkit.profile.QueryProfiler;
 import dev.perfkit.spi.BatchProcessorFactory;
 import dev.perfkit.spi.PerfProvider;
@@ -56,6 +57,7 @@ public final class Perf {
     private static volatile MemoryManager memoryManager;
     private static volatile QueryProfiler queryProfiler;
     private static volatile TaskPools taskPools;
+    private static volatile PerfMonitor monitor;
     private static final Map<String, KeyedRateLimiter> rateLimiters = new ConcurrentHashMap<>();
 
     private Perf() {}
@@ -83,6 +85,9 @@ public final class Perf {
             }
             if (taskPools != null) {
                 created.add("TaskPools");
+            }
+            if (monitor != null) {
+                created.add("PerfMonitor");
             }
             if (!rateLimiters.isEmpty()) {
                 created.add("KeyedRateLimiter");
@@ -175,6 +180,27 @@ public final class Perf {
                 if (current == null) {
                     current = create("QueryProfiler", "perf-db", PerfProvider::createQueryProfiler);
                     queryProfiler = current;
+                }
+            }
+        }
+        return current;
+    }
+
+    /**
+     * Returns the default monitor, creating it on first call: request monitor, alert rules over the
+     * other default components, and (when {@code PERF_MONITOR_PORT} is set) its HTTP server.
+     *
+     * @return the monitor
+     * @throws PerfException if no implementation is on the class path (add {@code dev.perfkit:perf-monitor})
+     */
+    public static PerfMonitor getMonitor() {
+        PerfMonitor current = monitor;
+        if (current == null) {
+            synchronized (lock) {
+                current = monitor;
+                if (current == null) {
+                    current = create("PerfMonitor", "perf-monitor", PerfProvider::createMonitor);
+                    monitor = current;
                 }
             }
         }
@@ -280,6 +306,8 @@ public final class Perf {
      */
     public static void reset() {
         synchronized (lock) {
+            closeQuietly(monitor); // first: it reads the others
+            monitor = null;
             closeQuietly(queryCache);
             closeQuietly(memoryManager);
             closeQuietly(queryProfiler);

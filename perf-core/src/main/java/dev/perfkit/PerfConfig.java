@@ -418,6 +418,136 @@ public final class PerfConfig {
         return get(Setting.RATE_LIMIT_MAX_KEYS);
     }
 
+    /** Whether the monitor evaluates alert rules in the background and starts its server when {@code PERF_MONITOR_PORT} is set ({@code PERFORMANCE_MONITORING_ENABLED}). */
+    public boolean performanceMonitoringEnabled() {
+        return get(Setting.PERFORMANCE_MONITORING_ENABLED);
+    }
+
+    /** Interval between two evaluations of the alert rules ({@code PERFORMANCE_MONITORING_INTERVAL}). */
+    public Duration performanceMonitoringInterval() {
+        return get(Setting.PERFORMANCE_MONITORING_INTERVAL);
+    }
+
+    /** Address the monitor server binds to ({@code PERF_MONITOR_HOST}). */
+    public String monitorHost() {
+        return get(Setting.PERF_MONITOR_HOST);
+    }
+
+    /** Port of the monitor server: -1 = start only on request (then any free port), 0 = any free port ({@code PERF_MONITOR_PORT}). */
+    public int monitorPort() {
+        return get(Setting.PERF_MONITOR_PORT);
+    }
+
+    /** Bearer token of the monitor's admin actions; empty when admin actions are disabled ({@code PERF_ADMIN_TOKEN}). */
+    public String adminToken() {
+        return get(Setting.PERF_ADMIN_TOKEN);
+    }
+
+    /** Whether the monitor server serves {@code /metrics/prometheus} ({@code PROMETHEUS_ENABLED}). */
+    public boolean prometheusEnabled() {
+        return get(Setting.PROMETHEUS_ENABLED);
+    }
+
+    /** Request names the monitor tracks separately before it counts new ones as {@code other} ({@code MONITOR_MAX_REQUEST_NAMES}). */
+    public int monitorMaxRequestNames() {
+        return get(Setting.MONITOR_MAX_REQUEST_NAMES);
+    }
+
+    /** Sliding window of the request report ({@code MONITOR_REQUEST_WINDOW}). */
+    public Duration monitorRequestWindow() {
+        return get(Setting.MONITOR_REQUEST_WINDOW);
+    }
+
+    /** How long a rule's condition must hold before it fires, and be clear before it resolves ({@code ALERT_FOR}). */
+    public Duration alertFor() {
+        return get(Setting.ALERT_FOR);
+    }
+
+    /** How far past its threshold, in percent of it, a value must return before a firing alert can resolve ({@code ALERT_HYSTERESIS_PERCENT}). */
+    public int alertHysteresisPercent() {
+        return get(Setting.ALERT_HYSTERESIS_PERCENT);
+    }
+
+    /** Pool utilization, in percent, above which {@code pool_utilization} warns ({@code ALERT_POOL_UTILIZATION_WARNING}). */
+    public int alertPoolUtilizationWarning() {
+        return get(Setting.ALERT_POOL_UTILIZATION_WARNING);
+    }
+
+    /** Pool utilization, in percent, above which {@code pool_utilization} is critical ({@code ALERT_POOL_UTILIZATION_CRITICAL}). */
+    public int alertPoolUtilizationCritical() {
+        return get(Setting.ALERT_POOL_UTILIZATION_CRITICAL);
+    }
+
+    /** Cache hit ratio, in percent, below which {@code cache_hit_ratio} warns ({@code ALERT_CACHE_HIT_RATIO_WARNING}). */
+    public int alertCacheHitRatioWarning() {
+        return get(Setting.ALERT_CACHE_HIT_RATIO_WARNING);
+    }
+
+    /** Cache hit ratio, in percent, below which {@code cache_hit_ratio} is critical ({@code ALERT_CACHE_HIT_RATIO_CRITICAL}). */
+    public int alertCacheHitRatioCritical() {
+        return get(Setting.ALERT_CACHE_HIT_RATIO_CRITICAL);
+    }
+
+    /** Cache lookups within one evaluation interval needed before {@code cache_hit_ratio} judges ({@code ALERT_CACHE_MIN_LOOKUPS}). */
+    public int alertCacheMinLookups() {
+        return get(Setting.ALERT_CACHE_MIN_LOOKUPS);
+    }
+
+    /** RSS, in percent of {@code MEMORY_LIMIT_MB}, above which {@code memory_usage} warns ({@code ALERT_MEMORY_WARNING_PERCENT}). */
+    public int alertMemoryWarningPercent() {
+        return get(Setting.ALERT_MEMORY_WARNING_PERCENT);
+    }
+
+    /** RSS, in percent of {@code MEMORY_LIMIT_MB}, above which {@code memory_usage} is critical ({@code ALERT_MEMORY_CRITICAL_PERCENT}). */
+    public int alertMemoryCriticalPercent() {
+        return get(Setting.ALERT_MEMORY_CRITICAL_PERCENT);
+    }
+
+    /** RSS in MB above which {@code memory_rss} warns ({@code ALERT_RSS_WARNING_MB}). */
+    public long alertRssWarningMb() {
+        return get(Setting.ALERT_RSS_WARNING_MB);
+    }
+
+    /** RSS in MB above which {@code memory_rss} is critical ({@code ALERT_RSS_CRITICAL_MB}). */
+    public long alertRssCriticalMb() {
+        return get(Setting.ALERT_RSS_CRITICAL_MB);
+    }
+
+    /** Query duration above which {@code slow_queries} warns ({@code ALERT_SLOW_QUERY_WARNING_MS}). */
+    public Duration alertSlowQueryWarning() {
+        return get(Setting.ALERT_SLOW_QUERY_WARNING_MS);
+    }
+
+    /** Query duration above which {@code slow_queries} is critical ({@code ALERT_SLOW_QUERY_CRITICAL_MS}). */
+    public Duration alertSlowQueryCritical() {
+        return get(Setting.ALERT_SLOW_QUERY_CRITICAL_MS);
+    }
+
+    /** Failed requests, in percent, above which {@code error_rate} warns ({@code ALERT_ERROR_RATE_WARNING}). */
+    public int alertErrorRateWarning() {
+        return get(Setting.ALERT_ERROR_RATE_WARNING);
+    }
+
+    /** Failed requests, in percent, above which {@code error_rate} is critical ({@code ALERT_ERROR_RATE_CRITICAL}). */
+    public int alertErrorRateCritical() {
+        return get(Setting.ALERT_ERROR_RATE_CRITICAL);
+    }
+
+    /** Requests in the request window needed before {@code error_rate} and {@code response_time} judge ({@code ALERT_MIN_REQUESTS}). */
+    public int alertMinRequests() {
+        return get(Setting.ALERT_MIN_REQUESTS);
+    }
+
+    /** Request p95 above which {@code response_time} warns ({@code ALERT_RESPONSE_TIME_WARNING_MS}). */
+    public Duration alertResponseTimeWarning() {
+        return get(Setting.ALERT_RESPONSE_TIME_WARNING_MS);
+    }
+
+    /** Request p95 above which {@code response_time} is critical ({@code ALERT_RESPONSE_TIME_CRITICAL_MS}). */
+    public Duration alertResponseTimeCritical() {
+        return get(Setting.ALERT_RESPONSE_TIME_CRITICAL_MS);
+    }
+
     /** The registry every component publishes its metrics to; by default {@link Metrics#globalRegistry}. */
     public MeterRegistry meterRegistry() {
         return meterRegistry;
@@ -491,7 +621,13 @@ public final class PerfConfig {
         }
 
         private <T> Builder set(Setting<T> setting, String parameter, T value) {
-            return set(setting, setting.check(parameter, value), "builder");
+            return this.<T>set(setting, setting.check(parameter, value), "builder");
+        }
+
+        private Builder setText(Setting<String> setting, String parameter, String value) {
+            values.put(setting, setting.check(parameter, value));
+            sources.put(setting, "builder");
+            return this;
         }
 
         private Builder mode(PerformanceMode mode, String source) {
@@ -793,6 +929,299 @@ public final class PerfConfig {
          */
         public Builder rateLimitMaxKeys(int rateLimitMaxKeys) {
             return set(Setting.RATE_LIMIT_MAX_KEYS, "rateLimitMaxKeys", rateLimitMaxKeys);
+        }
+
+        /**
+         * Sets {@code PERFORMANCE_MONITORING_ENABLED}: whether the monitor evaluates alert rules in the background and starts its server when {@code PERF_MONITOR_PORT} is set.
+         *
+         * @param performanceMonitoringEnabled the value
+         * @return this builder
+         */
+        public Builder performanceMonitoringEnabled(boolean performanceMonitoringEnabled) {
+            return set(
+                    Setting.PERFORMANCE_MONITORING_ENABLED,
+                    "performanceMonitoringEnabled",
+                    performanceMonitoringEnabled);
+        }
+
+        /**
+         * Sets {@code PERFORMANCE_MONITORING_INTERVAL}: interval between two evaluations of the alert rules.
+         *
+         * @param performanceMonitoringInterval the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder performanceMonitoringInterval(Duration performanceMonitoringInterval) {
+            return set(
+                    Setting.PERFORMANCE_MONITORING_INTERVAL,
+                    "performanceMonitoringInterval",
+                    performanceMonitoringInterval);
+        }
+
+        /**
+         * Sets {@code PERF_MONITOR_HOST}: address the monitor server binds to.
+         *
+         * @param monitorHost the text; a host name or IP address
+         * @return this builder
+         */
+        public Builder monitorHost(String monitorHost) {
+            return setText(Setting.PERF_MONITOR_HOST, "monitorHost", monitorHost);
+        }
+
+        /**
+         * Sets {@code PERF_MONITOR_PORT}: port of the monitor server: -1 = start only on request (then any free port), 0 = any free port.
+         *
+         * @param monitorPort the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder monitorPort(int monitorPort) {
+            return set(Setting.PERF_MONITOR_PORT, "monitorPort", monitorPort);
+        }
+
+        /**
+         * Sets {@code PERF_ADMIN_TOKEN}: bearer token of the monitor's admin actions; empty when admin actions are disabled.
+         *
+         * @param adminToken the text; empty disables admin actions
+         * @return this builder
+         */
+        public Builder adminToken(String adminToken) {
+            return setText(Setting.PERF_ADMIN_TOKEN, "adminToken", adminToken);
+        }
+
+        /**
+         * Sets {@code PROMETHEUS_ENABLED}: whether the monitor server serves {@code /metrics/prometheus}.
+         *
+         * @param prometheusEnabled the value
+         * @return this builder
+         */
+        public Builder prometheusEnabled(boolean prometheusEnabled) {
+            return set(Setting.PROMETHEUS_ENABLED, "prometheusEnabled", prometheusEnabled);
+        }
+
+        /**
+         * Sets {@code MONITOR_MAX_REQUEST_NAMES}: request names the monitor tracks separately before it counts new ones as {@code other}.
+         *
+         * @param monitorMaxRequestNames the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder monitorMaxRequestNames(int monitorMaxRequestNames) {
+            return set(Setting.MONITOR_MAX_REQUEST_NAMES, "monitorMaxRequestNames", monitorMaxRequestNames);
+        }
+
+        /**
+         * Sets {@code MONITOR_REQUEST_WINDOW}: sliding window of the request report.
+         *
+         * @param monitorRequestWindow the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder monitorRequestWindow(Duration monitorRequestWindow) {
+            return set(Setting.MONITOR_REQUEST_WINDOW, "monitorRequestWindow", monitorRequestWindow);
+        }
+
+        /**
+         * Sets {@code ALERT_FOR}: how long a rule's condition must hold before it fires, and be clear before it resolves.
+         *
+         * @param alertFor the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertFor(Duration alertFor) {
+            return set(Setting.ALERT_FOR, "alertFor", alertFor);
+        }
+
+        /**
+         * Sets {@code ALERT_HYSTERESIS_PERCENT}: how far past its threshold, in percent of it, a value must return before a firing alert can resolve.
+         *
+         * @param alertHysteresisPercent the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertHysteresisPercent(int alertHysteresisPercent) {
+            return set(Setting.ALERT_HYSTERESIS_PERCENT, "alertHysteresisPercent", alertHysteresisPercent);
+        }
+
+        /**
+         * Sets {@code ALERT_POOL_UTILIZATION_WARNING}: pool utilization, in percent, above which {@code pool_utilization} warns.
+         *
+         * @param alertPoolUtilizationWarning the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertPoolUtilizationWarning(int alertPoolUtilizationWarning) {
+            return set(
+                    Setting.ALERT_POOL_UTILIZATION_WARNING, "alertPoolUtilizationWarning", alertPoolUtilizationWarning);
+        }
+
+        /**
+         * Sets {@code ALERT_POOL_UTILIZATION_CRITICAL}: pool utilization, in percent, above which {@code pool_utilization} is critical.
+         *
+         * @param alertPoolUtilizationCritical the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertPoolUtilizationCritical(int alertPoolUtilizationCritical) {
+            return set(
+                    Setting.ALERT_POOL_UTILIZATION_CRITICAL,
+                    "alertPoolUtilizationCritical",
+                    alertPoolUtilizationCritical);
+        }
+
+        /**
+         * Sets {@code ALERT_CACHE_HIT_RATIO_WARNING}: cache hit ratio, in percent, below which {@code cache_hit_ratio} warns.
+         *
+         * @param alertCacheHitRatioWarning the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertCacheHitRatioWarning(int alertCacheHitRatioWarning) {
+            return set(Setting.ALERT_CACHE_HIT_RATIO_WARNING, "alertCacheHitRatioWarning", alertCacheHitRatioWarning);
+        }
+
+        /**
+         * Sets {@code ALERT_CACHE_HIT_RATIO_CRITICAL}: cache hit ratio, in percent, below which {@code cache_hit_ratio} is critical.
+         *
+         * @param alertCacheHitRatioCritical the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertCacheHitRatioCritical(int alertCacheHitRatioCritical) {
+            return set(
+                    Setting.ALERT_CACHE_HIT_RATIO_CRITICAL, "alertCacheHitRatioCritical", alertCacheHitRatioCritical);
+        }
+
+        /**
+         * Sets {@code ALERT_CACHE_MIN_LOOKUPS}: cache lookups within one evaluation interval needed before {@code cache_hit_ratio} judges.
+         *
+         * @param alertCacheMinLookups the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertCacheMinLookups(int alertCacheMinLookups) {
+            return set(Setting.ALERT_CACHE_MIN_LOOKUPS, "alertCacheMinLookups", alertCacheMinLookups);
+        }
+
+        /**
+         * Sets {@code ALERT_MEMORY_WARNING_PERCENT}: rSS, in percent of {@code MEMORY_LIMIT_MB}, above which {@code memory_usage} warns.
+         *
+         * @param alertMemoryWarningPercent the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertMemoryWarningPercent(int alertMemoryWarningPercent) {
+            return set(Setting.ALERT_MEMORY_WARNING_PERCENT, "alertMemoryWarningPercent", alertMemoryWarningPercent);
+        }
+
+        /**
+         * Sets {@code ALERT_MEMORY_CRITICAL_PERCENT}: rSS, in percent of {@code MEMORY_LIMIT_MB}, above which {@code memory_usage} is critical.
+         *
+         * @param alertMemoryCriticalPercent the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertMemoryCriticalPercent(int alertMemoryCriticalPercent) {
+            return set(Setting.ALERT_MEMORY_CRITICAL_PERCENT, "alertMemoryCriticalPercent", alertMemoryCriticalPercent);
+        }
+
+        /**
+         * Sets {@code ALERT_RSS_WARNING_MB}: rSS in MB above which {@code memory_rss} warns.
+         *
+         * @param alertRssWarningMb the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertRssWarningMb(long alertRssWarningMb) {
+            return set(Setting.ALERT_RSS_WARNING_MB, "alertRssWarningMb", alertRssWarningMb);
+        }
+
+        /**
+         * Sets {@code ALERT_RSS_CRITICAL_MB}: rSS in MB above which {@code memory_rss} is critical.
+         *
+         * @param alertRssCriticalMb the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertRssCriticalMb(long alertRssCriticalMb) {
+            return set(Setting.ALERT_RSS_CRITICAL_MB, "alertRssCriticalMb", alertRssCriticalMb);
+        }
+
+        /**
+         * Sets {@code ALERT_SLOW_QUERY_WARNING_MS}: query duration above which {@code slow_queries} warns.
+         *
+         * @param alertSlowQueryWarning the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertSlowQueryWarning(Duration alertSlowQueryWarning) {
+            return set(Setting.ALERT_SLOW_QUERY_WARNING_MS, "alertSlowQueryWarning", alertSlowQueryWarning);
+        }
+
+        /**
+         * Sets {@code ALERT_SLOW_QUERY_CRITICAL_MS}: query duration above which {@code slow_queries} is critical.
+         *
+         * @param alertSlowQueryCritical the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertSlowQueryCritical(Duration alertSlowQueryCritical) {
+            return set(Setting.ALERT_SLOW_QUERY_CRITICAL_MS, "alertSlowQueryCritical", alertSlowQueryCritical);
+        }
+
+        /**
+         * Sets {@code ALERT_ERROR_RATE_WARNING}: failed requests, in percent, above which {@code error_rate} warns.
+         *
+         * @param alertErrorRateWarning the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertErrorRateWarning(int alertErrorRateWarning) {
+            return set(Setting.ALERT_ERROR_RATE_WARNING, "alertErrorRateWarning", alertErrorRateWarning);
+        }
+
+        /**
+         * Sets {@code ALERT_ERROR_RATE_CRITICAL}: failed requests, in percent, above which {@code error_rate} is critical.
+         *
+         * @param alertErrorRateCritical the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertErrorRateCritical(int alertErrorRateCritical) {
+            return set(Setting.ALERT_ERROR_RATE_CRITICAL, "alertErrorRateCritical", alertErrorRateCritical);
+        }
+
+        /**
+         * Sets {@code ALERT_MIN_REQUESTS}: requests in the request window needed before {@code error_rate} and {@code response_time} judge.
+         *
+         * @param alertMinRequests the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertMinRequests(int alertMinRequests) {
+            return set(Setting.ALERT_MIN_REQUESTS, "alertMinRequests", alertMinRequests);
+        }
+
+        /**
+         * Sets {@code ALERT_RESPONSE_TIME_WARNING_MS}: request p95 above which {@code response_time} warns.
+         *
+         * @param alertResponseTimeWarning the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertResponseTimeWarning(Duration alertResponseTimeWarning) {
+            return set(Setting.ALERT_RESPONSE_TIME_WARNING_MS, "alertResponseTimeWarning", alertResponseTimeWarning);
+        }
+
+        /**
+         * Sets {@code ALERT_RESPONSE_TIME_CRITICAL_MS}: request p95 above which {@code response_time} is critical.
+         *
+         * @param alertResponseTimeCritical the value
+         * @return this builder
+         * @throws IllegalArgumentException if out of range (see docs/configuration.md)
+         */
+        public Builder alertResponseTimeCritical(Duration alertResponseTimeCritical) {
+            return set(Setting.ALERT_RESPONSE_TIME_CRITICAL_MS, "alertResponseTimeCritical", alertResponseTimeCritical);
         }
 
         /**

@@ -26,7 +26,9 @@ final class Setting<T> {
         MEGABYTES("a whole number of megabytes", " MB"),
         SECONDS("a whole number of seconds", " s"),
         MILLIS("a whole number of milliseconds", " ms"),
-        BOOLEAN("true or false", "");
+        PERCENT("a whole number percent", "%"),
+        BOOLEAN("true or false", ""),
+        TEXT("text", "");
 
         private final String description;
         private final String unit;
@@ -130,6 +132,118 @@ final class Setting<T> {
             100_000,
             1_000_000);
 
+    static final Setting<Boolean> PERFORMANCE_MONITORING_ENABLED = flag(
+            "PERFORMANCE_MONITORING_ENABLED",
+            "Evaluate alert rules in the background and start the monitor server when PERF_MONITOR_PORT is set",
+            true,
+            true,
+            true);
+    static final Setting<Duration> PERFORMANCE_MONITORING_INTERVAL = seconds(
+            "PERFORMANCE_MONITORING_INTERVAL", 1, "Interval between two evaluations of the alert rules", 30, 15, 10);
+    static final Setting<String> PERF_MONITOR_HOST =
+            text("PERF_MONITOR_HOST", false, "Address the monitor server binds to", "127.0.0.1");
+    static final Setting<Integer> PERF_MONITOR_PORT = bounded(
+            "PERF_MONITOR_PORT",
+            -1,
+            65_535,
+            "Port of the monitor server; -1 = start only on startServer(), 0 = any free port",
+            -1,
+            -1,
+            -1);
+    static final Setting<String> PERF_ADMIN_TOKEN =
+            text("PERF_ADMIN_TOKEN", true, "Bearer token of the monitor's admin actions; empty = disabled", "");
+    static final Setting<Boolean> PROMETHEUS_ENABLED =
+            flag("PROMETHEUS_ENABLED", "Serve /metrics/prometheus from the monitor server", true, true, true);
+    static final Setting<Integer> MONITOR_MAX_REQUEST_NAMES = count(
+            "MONITOR_MAX_REQUEST_NAMES",
+            1,
+            "Request names the monitor tracks separately; later names count as \"other\"",
+            50,
+            100,
+            200);
+    static final Setting<Duration> MONITOR_REQUEST_WINDOW = seconds(
+            "MONITOR_REQUEST_WINDOW",
+            10,
+            "Sliding window of the request report's rate, latencies and errors",
+            60,
+            60,
+            60);
+    static final Setting<Duration> ALERT_FOR = seconds(
+            "ALERT_FOR",
+            0,
+            "How long a rule's condition must hold before it fires, and clear before it resolves",
+            60,
+            60,
+            30);
+    static final Setting<Integer> ALERT_HYSTERESIS_PERCENT = percent(
+            "ALERT_HYSTERESIS_PERCENT",
+            "How far past its threshold (relative) a value must return before a firing alert can resolve",
+            10,
+            10,
+            10);
+    static final Setting<Integer> ALERT_POOL_UTILIZATION_WARNING = percent(
+            "ALERT_POOL_UTILIZATION_WARNING", "pool_utilization warns above this % of the pool in use", 85, 85, 85);
+    static final Setting<Integer> ALERT_POOL_UTILIZATION_CRITICAL = percent(
+            "ALERT_POOL_UTILIZATION_CRITICAL",
+            "pool_utilization is critical above this % of the pool in use",
+            95,
+            95,
+            95);
+    static final Setting<Integer> ALERT_CACHE_HIT_RATIO_WARNING =
+            percent("ALERT_CACHE_HIT_RATIO_WARNING", "cache_hit_ratio warns below this hit ratio %", 70, 70, 70);
+    static final Setting<Integer> ALERT_CACHE_HIT_RATIO_CRITICAL =
+            percent("ALERT_CACHE_HIT_RATIO_CRITICAL", "cache_hit_ratio is critical below this hit ratio %", 60, 60, 60);
+    static final Setting<Integer> ALERT_CACHE_MIN_LOOKUPS = count(
+            "ALERT_CACHE_MIN_LOOKUPS",
+            0,
+            "Cache lookups needed within one evaluation interval before cache_hit_ratio judges",
+            100,
+            100,
+            100);
+    static final Setting<Integer> ALERT_MEMORY_WARNING_PERCENT = bounded(
+            "ALERT_MEMORY_WARNING_PERCENT", 1, 1_000, "memory_usage warns above this % of MEMORY_LIMIT_MB", 90, 90, 90);
+    static final Setting<Integer> ALERT_MEMORY_CRITICAL_PERCENT = bounded(
+            "ALERT_MEMORY_CRITICAL_PERCENT",
+            1,
+            1_000,
+            "memory_usage is critical above this % of MEMORY_LIMIT_MB",
+            100,
+            100,
+            100);
+    static final Setting<Long> ALERT_RSS_WARNING_MB =
+            megabytes("ALERT_RSS_WARNING_MB", 1, "memory_rss warns above this RSS", 500, 500, 500);
+    static final Setting<Long> ALERT_RSS_CRITICAL_MB =
+            megabytes("ALERT_RSS_CRITICAL_MB", 1, "memory_rss is critical above this RSS", 1_024, 1_024, 1_024);
+    static final Setting<Duration> ALERT_SLOW_QUERY_WARNING_MS = millis(
+            "ALERT_SLOW_QUERY_WARNING_MS",
+            1,
+            "slow_queries warns when a query this slow was seen in the last interval",
+            2_000,
+            2_000,
+            2_000);
+    static final Setting<Duration> ALERT_SLOW_QUERY_CRITICAL_MS = millis(
+            "ALERT_SLOW_QUERY_CRITICAL_MS",
+            1,
+            "slow_queries is critical when a query this slow was seen in the last interval",
+            10_000,
+            10_000,
+            10_000);
+    static final Setting<Integer> ALERT_ERROR_RATE_WARNING =
+            percent("ALERT_ERROR_RATE_WARNING", "error_rate warns above this % of failed requests", 1, 1, 1);
+    static final Setting<Integer> ALERT_ERROR_RATE_CRITICAL =
+            percent("ALERT_ERROR_RATE_CRITICAL", "error_rate is critical above this % of failed requests", 5, 5, 5);
+    static final Setting<Integer> ALERT_MIN_REQUESTS = count(
+            "ALERT_MIN_REQUESTS",
+            0,
+            "Requests needed in the request window before error_rate and response_time judge",
+            20,
+            20,
+            20);
+    static final Setting<Duration> ALERT_RESPONSE_TIME_WARNING_MS =
+            millis("ALERT_RESPONSE_TIME_WARNING_MS", 1, "response_time warns above this request p95", 200, 200, 200);
+    static final Setting<Duration> ALERT_RESPONSE_TIME_CRITICAL_MS = millis(
+            "ALERT_RESPONSE_TIME_CRITICAL_MS", 1, "response_time is critical above this request p95", 500, 500, 500);
+
     /** Every setting, in the order of docs/configuration.md and of {@code describe()}. */
     static final List<Setting<?>> ALL = List.of(
             MEMORY_LIMIT_MB,
@@ -157,13 +271,40 @@ final class Setting<T> {
             ASYNC_QUEUE_CAPACITY,
             ASYNC_WAIT_TIMEOUT_MS,
             ASYNC_VIRTUAL_THREADS,
-            RATE_LIMIT_MAX_KEYS);
+            RATE_LIMIT_MAX_KEYS,
+            PERFORMANCE_MONITORING_ENABLED,
+            PERFORMANCE_MONITORING_INTERVAL,
+            PERF_MONITOR_HOST,
+            PERF_MONITOR_PORT,
+            PERF_ADMIN_TOKEN,
+            PROMETHEUS_ENABLED,
+            MONITOR_MAX_REQUEST_NAMES,
+            MONITOR_REQUEST_WINDOW,
+            ALERT_FOR,
+            ALERT_HYSTERESIS_PERCENT,
+            ALERT_POOL_UTILIZATION_WARNING,
+            ALERT_POOL_UTILIZATION_CRITICAL,
+            ALERT_CACHE_HIT_RATIO_WARNING,
+            ALERT_CACHE_HIT_RATIO_CRITICAL,
+            ALERT_CACHE_MIN_LOOKUPS,
+            ALERT_MEMORY_WARNING_PERCENT,
+            ALERT_MEMORY_CRITICAL_PERCENT,
+            ALERT_RSS_WARNING_MB,
+            ALERT_RSS_CRITICAL_MB,
+            ALERT_SLOW_QUERY_WARNING_MS,
+            ALERT_SLOW_QUERY_CRITICAL_MS,
+            ALERT_ERROR_RATE_WARNING,
+            ALERT_ERROR_RATE_CRITICAL,
+            ALERT_MIN_REQUESTS,
+            ALERT_RESPONSE_TIME_WARNING_MS,
+            ALERT_RESPONSE_TIME_CRITICAL_MS);
 
     private final String name;
     private final Kind kind;
     private final Class<T> type;
     private final long minimum;
     private final long maximum;
+    private final boolean secret;
     private final String description;
     private final T low;
     private final T medium;
@@ -179,11 +320,26 @@ final class Setting<T> {
             T low,
             T medium,
             T high) {
+        this(name, kind, type, minimum, maximum, false, description, low, medium, high);
+    }
+
+    private Setting(
+            String name,
+            Kind kind,
+            Class<T> type,
+            long minimum,
+            long maximum,
+            boolean secret,
+            String description,
+            T low,
+            T medium,
+            T high) {
         this.name = name;
         this.kind = kind;
         this.type = type;
         this.minimum = minimum;
         this.maximum = maximum;
+        this.secret = secret;
         this.description = description;
         this.low = requireNonNull(low);
         this.medium = requireNonNull(medium);
@@ -194,6 +350,20 @@ final class Setting<T> {
             String name, long minimum, String description, int low, int medium, int high) {
         return new Setting<>(
                 name, Kind.COUNT, Integer.class, minimum, Integer.MAX_VALUE, description, low, medium, high);
+    }
+
+    private static Setting<Integer> bounded(
+            String name, long minimum, long maximum, String description, int low, int medium, int high) {
+        return new Setting<>(name, Kind.COUNT, Integer.class, minimum, maximum, description, low, medium, high);
+    }
+
+    private static Setting<Integer> percent(String name, String description, int low, int medium, int high) {
+        return new Setting<>(name, Kind.PERCENT, Integer.class, 0, 100, description, low, medium, high);
+    }
+
+    /** A text setting, the same in every mode; a secret one never shows its value in describe(). */
+    private static Setting<String> text(String name, boolean secret, String description, String preset) {
+        return new Setting<>(name, Kind.TEXT, String.class, 0, 0, secret, description, preset, preset, preset);
     }
 
     private static Setting<Long> longCount(
@@ -273,6 +443,9 @@ final class Setting<T> {
     /** Parses environment text; the caller wraps the message with the variable and its source. */
     T parse(String raw) {
         String text = raw.strip();
+        if (kind == Kind.TEXT) {
+            return type.cast(text);
+        }
         if (kind == Kind.BOOLEAN) {
             if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
                 return type.cast(Boolean.valueOf(text));
@@ -290,10 +463,11 @@ final class Setting<T> {
         }
         Object value =
                 switch (kind) {
-                    case COUNT, MEGABYTES -> type == Integer.class ? (Object) Math.toIntExact(number) : (Object) number;
+                    case COUNT, MEGABYTES, PERCENT ->
+                        type == Integer.class ? (Object) Math.toIntExact(number) : (Object) number;
                     case SECONDS -> Duration.ofSeconds(number);
                     case MILLIS -> Duration.ofMillis(number);
-                    case BOOLEAN -> throw new AssertionError("handled above");
+                    case BOOLEAN, TEXT -> throw new AssertionError("handled above");
                 };
         return type.cast(value);
     }
@@ -303,12 +477,13 @@ final class Setting<T> {
         requireNonNull(value, parameter);
         boolean ok =
                 switch (kind) {
-                    case COUNT, MEGABYTES -> ((Number) value).longValue() >= minimum;
+                    case COUNT, MEGABYTES, PERCENT ->
+                        ((Number) value).longValue() >= minimum && ((Number) value).longValue() <= maximum;
                     case SECONDS, MILLIS ->
                         !((Duration) value).isNegative()
                                 && ((Duration) value).compareTo(minimumDuration()) >= 0
                                 && ((Duration) value).compareTo(Durations.MAX) <= 0;
-                    case BOOLEAN -> true;
+                    case BOOLEAN, TEXT -> true;
                 };
         if (!ok) {
             throw new IllegalArgumentException(parameter + " must be " + rangeText() + ": " + value);
@@ -328,6 +503,9 @@ final class Setting<T> {
         if (isDuration()) {
             return "between " + minimum + kind.unit + " and " + maximum + kind.unit + " (365 days)";
         }
+        if (maximum != Long.MAX_VALUE && maximum != Integer.MAX_VALUE) {
+            return "from " + minimum + kind.unit + " to " + maximum + kind.unit;
+        }
         if (minimum == 0) {
             return "zero or positive";
         }
@@ -342,6 +520,9 @@ final class Setting<T> {
         if (kind == Kind.BOOLEAN) {
             return "expected true or false";
         }
+        if (kind == Kind.TEXT) {
+            return "expected text";
+        }
         if (isDuration()) {
             return "expected " + kind.description + " from " + minimum + " to " + maximum + " (365 days)";
         }
@@ -354,10 +535,11 @@ final class Setting<T> {
     /** Formats a value in the environment's unit, e.g. "300 s". */
     String format(Object value) {
         return switch (kind) {
-            case COUNT, MEGABYTES -> value + kind.unit;
+            case COUNT, MEGABYTES, PERCENT -> value + kind.unit;
             case SECONDS -> ((Duration) value).toSeconds() + kind.unit;
             case MILLIS -> ((Duration) value).toMillis() + kind.unit;
             case BOOLEAN -> value.toString();
+            case TEXT -> secret ? (value.toString().isEmpty() ? "(not set)" : "(set)") : "\"" + value + "\"";
         };
     }
 

@@ -5,6 +5,7 @@ import dev.perfkit.async.KeyedRateLimiter;
 import dev.perfkit.async.TaskPools;
 import dev.perfkit.cache.QueryCache;
 import dev.perfkit.memory.MemoryManager;
+import dev.perfkit.monitor.PerfMonitor;
 import dev.perfkit.profile.QueryProfiler;
 import java.time.Duration;
 import java.util.Optional;
@@ -85,6 +86,17 @@ public interface PerfProvider {
      * @return the limiter, or empty when this provider has none
      */
     default Optional<KeyedRateLimiter> createRateLimiter(PerfConfig config, String name, int permits, Duration window) {
+        return Optional.empty();
+    }
+
+    /**
+     * Creates the default monitor. The monitor reads the other default components through the
+     * {@code Perf} facade; it must not create them while it is being created.
+     *
+     * @param config the configuration
+     * @return the monitor, or empty when this provider has none
+     */
+    default Optional<PerfMonitor> createMonitor(PerfConfig config) {
         return Optional.empty();
     }
 }
