@@ -159,12 +159,12 @@ final class AlertEngine {
         String side = rule.direction() == AlertRule.Direction.ABOVE ? "above" : "below";
         return String.format(
                 Locale.ROOT,
-                "%s %s: %s %s the %s threshold %s",
+                "%s %s: %s, %s threshold %s %s",
                 severity,
                 rule.name(),
                 format(value, rule.unit()),
-                side,
                 severity.name().toLowerCase(Locale.ROOT),
+                side,
                 format(threshold, rule.unit()));
     }
 
