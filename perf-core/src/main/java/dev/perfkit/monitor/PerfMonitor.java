@@ -151,6 +151,14 @@ public interface PerfMonitor extends AutoCloseable {
      */
     MonitorServer startServer(InetSocketAddress address);
 
+    /**
+     * Returns the servers this monitor runs, oldest first: the one {@code PERF_MONITOR_PORT} started
+     * and those started by {@link #startServer}, minus the closed ones.
+     *
+     * @return the running servers
+     */
+    List<MonitorServer> servers();
+
     /** Stops evaluating, closes every server this monitor started and removes its meters. */
     @Override
     void close();

@@ -253,6 +253,11 @@ public final class MicrometerPerfMonitor implements PerfMonitor {
         }
     }
 
+    @Override
+    public List<MonitorServer> servers() {
+        return List.copyOf(servers);
+    }
+
     /** Starts the server when {@code PERF_MONITOR_PORT} asks for one; used by the facade. */
     void startConfiguredServer() {
         if (config.performanceMonitoringEnabled() && config.monitorPort() >= 0) {
