@@ -15,6 +15,7 @@ import dev.perfkit.monitor.MonitorServer;
 import dev.perfkit.monitor.PerfMonitor;
 import dev.perfkit.monitor.RequestReport;
 import dev.perfkit.profile.QueryProfiler;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -54,6 +55,7 @@ import org.slf4j.LoggerFactory;
 public final class MicrometerPerfMonitor implements PerfMonitor {
     private static final Logger log = LoggerFactory.getLogger(MicrometerPerfMonitor.class);
     private static final String COMPONENT = "monitor";
+    private static final double BYTES_PER_MB = 1024.0 * 1024.0;
 
     private final PerfConfig config;
     private final MeterRegistry registry;
@@ -66,6 +68,7 @@ public final class MicrometerPerfMonitor implements PerfMonitor {
     private final ScheduledExecutorService evaluator;
     private final List<HttpMonitorServer> servers = new CopyOnWriteArrayList<>();
     private final Object lifecycle = new Object();
+    private final Gauge limitGauge;
     private volatile PrometheusScrape scrape;
     private volatile boolean closed;
 
@@ -96,6 +99,11 @@ public final class MicrometerPerfMonitor implements PerfMonitor {
                 };
         this.requests = new RequestStats(
                 config.monitorMaxRequestNames(), config.monitorRequestWindow(), ticker, meterClock, registry, meterTag);
+        this.limitGauge = Gauge.builder("perfkit.memory.limit", config, c -> c.memoryLimitMb() * BYTES_PER_MB)
+                .baseUnit("bytes")
+                .description("MEMORY_LIMIT_MB, for alerting on RSS against it")
+                .tag("monitor", meterTag)
+                .register(registry);
         this.alerts = new AlertEngine(clock);
         BuiltInRules.create(config, components, requests, registry, clock).forEach(alerts::addRule);
         if (config.performanceMonitoringEnabled() && builder.background) {
@@ -307,6 +315,7 @@ public final class MicrometerPerfMonitor implements PerfMonitor {
             current.close();
         }
         requests.close();
+        registry.remove(limitGauge);
         MeterOwnership.release(registry, COMPONENT, meterTag);
     }
 
