@@ -217,14 +217,14 @@ final class Setting<T> {
     static final Setting<Duration> ALERT_SLOW_QUERY_WARNING_MS = millis(
             "ALERT_SLOW_QUERY_WARNING_MS",
             1,
-            "slow_queries warns when a query this slow was seen in the last interval",
+            "slow_queries warns when a query this slow was seen in the request window",
             2_000,
             2_000,
             2_000);
     static final Setting<Duration> ALERT_SLOW_QUERY_CRITICAL_MS = millis(
             "ALERT_SLOW_QUERY_CRITICAL_MS",
             1,
-            "slow_queries is critical when a query this slow was seen in the last interval",
+            "slow_queries is critical when a query this slow was seen in the request window",
             10_000,
             10_000,
             10_000);
@@ -428,6 +428,11 @@ final class Setting<T> {
         return "perfkit." + name.toLowerCase(Locale.ROOT).replace('_', '.');
     }
 
+    /** Whether the value is a secret that describe() and toString() never show. */
+    boolean isSecret() {
+        return secret;
+    }
+
     String description() {
         return description;
     }
@@ -451,6 +456,9 @@ final class Setting<T> {
                 return type.cast(Boolean.valueOf(text));
             }
             throw new IllegalArgumentException(accepted());
+        }
+        if (kind == Kind.PERCENT && text.endsWith("%")) {
+            text = text.substring(0, text.length() - 1).strip();
         }
         long number;
         try {
@@ -539,7 +547,7 @@ final class Setting<T> {
             case SECONDS -> ((Duration) value).toSeconds() + kind.unit;
             case MILLIS -> ((Duration) value).toMillis() + kind.unit;
             case BOOLEAN -> value.toString();
-            case TEXT -> secret ? (value.toString().isEmpty() ? "(not set)" : "(set)") : "\"" + value + "\"";
+            case TEXT -> secret ? (value.toString().isEmpty() ? "(not set)" : "(set)") : value.toString();
         };
     }
 

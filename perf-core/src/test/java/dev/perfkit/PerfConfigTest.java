@@ -57,6 +57,10 @@ class PerfConfigTest {
         T preset = setting.preset(mode);
         assertThat(preset).as(setting.name()).isNotNull().isInstanceOf(setting.type());
         assertThat(setting.check(setting.name(), preset)).isEqualTo(preset);
+        if (setting.isSecret()) {
+            assertThat(setting.format(preset)).isIn("(not set)", "(set)");
+            return;
+        }
         assertThat(setting.parse(setting.format(preset).replaceAll(" (s|ms|MB)$", "")))
                 .as("%s round-trips through its text form", setting)
                 .isEqualTo(preset);
@@ -297,5 +301,42 @@ class PerfConfigTest {
         assertThatThrownBy(() -> PerfConfig.builder().batchMaxDelay(ChronoUnit.CENTURIES.getDuration()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("365 days");
+    }
+
+    @Test
+    void monitorSettings_loadFromTheEnvironment_withClearErrors() {
+        PerfConfig config = load(
+                Map.of(),
+                Map.of(
+                        "PERF_MONITOR_PORT", "9464",
+                        "PERF_MONITOR_HOST", " 0.0.0.0 ",
+                        "PERF_ADMIN_TOKEN", "hunter2",
+                        "ALERT_CACHE_HIT_RATIO_WARNING", "75%",
+                        "PERFORMANCE_MONITORING_INTERVAL", "5"),
+                Map.of());
+        assertThat(config.monitorPort()).isEqualTo(9464);
+        assertThat(config.monitorHost()).isEqualTo("0.0.0.0");
+        assertThat(config.adminToken()).isEqualTo("hunter2");
+        assertThat(config.alertCacheHitRatioWarning()).isEqualTo(75);
+        assertThat(config.performanceMonitoringInterval()).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThat(config.describe()).contains("PERF_ADMIN_TOKEN = (set)").doesNotContain("hunter2");
+        assertThat(config.toString()).doesNotContain("hunter2");
+
+        assertThatThrownBy(() -> load(Map.of(), Map.of("PERF_MONITOR_PORT", "70000"), Map.of()))
+                .isInstanceOf(PerfConfigException.class)
+                .hasMessageContaining("PERF_MONITOR_PORT")
+                .hasMessageContaining("70000")
+                .hasMessageContaining("from -1 to 65535");
+        assertThatThrownBy(() -> load(Map.of(), Map.of("ALERT_ERROR_RATE_CRITICAL", "101"), Map.of()))
+                .isInstanceOf(PerfConfigException.class)
+                .hasMessageContaining("ALERT_ERROR_RATE_CRITICAL")
+                .hasMessageContaining("from 0 to 100");
+        assertThatThrownBy(() -> PerfConfig.builder().monitorPort(-2))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("monitorPort")
+                .hasMessageContaining("-2");
+        assertThatThrownBy(() -> PerfConfig.builder().alertPoolUtilizationWarning(150))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("alertPoolUtilizationWarning must be from 0% to 100%: 150");
     }
 }

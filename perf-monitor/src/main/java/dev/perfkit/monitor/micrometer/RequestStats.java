@@ -31,8 +31,8 @@ import java.util.function.LongSupplier;
  *
  *   perfkit.requests{name,monitor}                   FunctionTimer: count and total time
  *   perfkit.requests.errors{name,monitor}            FunctionCounter
- *   perfkit.requests.latency{name,monitor,quantile}  TimeGauge: windowed p50, p95, p99
- *   perfkit.requests.overall.latency{monitor,quantile}
+ *   perfkit.requests.latency{name,monitor,percentile}  TimeGauge: windowed p50, p95, p99
+ *   perfkit.requests.overall.latency{monitor,percentile}
  *
  * Names are capped: past maxNames, or longer than MAX_NAME_LENGTH, a name counts as "other".
  */
@@ -137,7 +137,7 @@ final class RequestStats implements AutoCloseable {
                 TimeGauge.Builder<Stats> builder = TimeGauge.builder(
                                 meterName, stats, TimeUnit.NANOSECONDS, s -> s.percentileNanos(percentile))
                         .description("Request latency percentile over the monitor's window")
-                        .tags("monitor", monitorTag, "quantile", Double.toString(percentile));
+                        .tags("monitor", monitorTag, "percentile", Double.toString(percentile));
                 if (name != null) {
                     builder.tag("name", name);
                 }

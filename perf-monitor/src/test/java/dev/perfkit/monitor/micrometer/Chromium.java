@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * Drives Debian's headless Chromium: loads a page, lets its scripts run (virtual time), and returns
  * the DOM they produced, or a screenshot. Where Chromium is missing the calling test is skipped,
- * unless PERFKIT_REQUIRE_BROWSER=true (CI sets it, after installing chromium), which fails it.
+ * unless PERFKIT_REQUIRE_TOOLS=true (CI sets it, after installing chromium), which fails it.
  */
 final class Chromium {
     private static final List<String> CANDIDATES =
@@ -35,8 +35,8 @@ final class Chromium {
                 CANDIDATES.stream().map(Path::of).filter(Files::isExecutable).findFirst();
         if (found.isEmpty()) {
             String message = "headless Chromium not found at " + CANDIDATES + " (apt-get install chromium)";
-            if (Boolean.parseBoolean(System.getenv("PERFKIT_REQUIRE_BROWSER"))) {
-                fail(message + "; PERFKIT_REQUIRE_BROWSER=true requires it");
+            if (Boolean.parseBoolean(System.getenv("PERFKIT_REQUIRE_TOOLS"))) {
+                fail(message + "; PERFKIT_REQUIRE_TOOLS=true requires it");
             }
             Assumptions.abort(message);
         }
