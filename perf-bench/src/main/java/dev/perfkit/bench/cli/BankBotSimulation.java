@@ -16,8 +16,10 @@ import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
 import dev.perfkit.PerfConfig;
 import dev.perfkit.bench.EmbeddedMongo;
+import dev.perfkit.cache.QueryCache;
 import dev.perfkit.cache.caffeine.CaffeineQueryCache;
 import dev.perfkit.db.MicrometerQueryProfiler;
+import dev.perfkit.memory.MemoryManager;
 import dev.perfkit.memory.MemoryPressureRegistry;
 import dev.perfkit.memory.oshi.OshiMemoryManager;
 import dev.perfkit.mongo.AccountSchema;
@@ -26,7 +28,11 @@ import dev.perfkit.mongo.CachedCollection;
 import dev.perfkit.mongo.MongoBatchWriter;
 import dev.perfkit.mongo.MongoPerf;
 import dev.perfkit.mongo.MongoQueryOptimizer;
+import dev.perfkit.monitor.PerfMonitor;
 import dev.perfkit.profile.ProfilerScope;
+import dev.perfkit.profile.QueryProfiler;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -67,7 +73,9 @@ final class BankBotSimulation {
         BALANCE,
         TRANSFER,
         LEADERBOARD,
-        PROFILE
+        PROFILE;
+
+        final String label = name().toLowerCase(java.util.Locale.ROOT);
     }
 
     record Command(Type type, int user, int other, int amount, int guild) {}
@@ -91,9 +99,23 @@ final class BankBotSimulation {
     /** The off run, the on run, and what the profiler found in the off run. */
     record Result(RunResult off, RunResult on, List<String> findings, boolean balancesIdentical, BigDecimal total) {}
 
+    /**
+     * Builds a monitor over the toolkit run's components: {@code perfkit monitor} and the monitor's
+     * overhead figure. The simulation records every command in it and closes it at the end.
+     */
+    interface Attachment {
+        PerfMonitor attach(QueryCache cache, MemoryManager memory, QueryProfiler profiler, MeterRegistry registry);
+
+        /** Called once the bot has stopped; closes the monitor. */
+        default void detach(PerfMonitor monitor) {
+            monitor.close();
+        }
+    }
+
     private final int users;
     private final Duration duration;
     private final List<Command> stream;
+    private volatile PerfMonitor observer; // when set, each command is recorded in it as a request
 
     BankBotSimulation(int users, Duration duration, long seed) {
         if (users < 2) {
@@ -134,6 +156,79 @@ final class BankBotSimulation {
         }
     }
 
+    /**
+     * Runs only the toolkit bot, for the simulation's duration, with a monitor attached: what
+     * {@code perfkit monitor} shows. The registry is a composite, so the monitor can serve Prometheus.
+     */
+    RunResult runMonitored(String mongoUri, Attachment attachment) {
+        try (EmbeddedMongo mongo = EmbeddedMongo.start(mongoUri)) {
+            return run(mongo, true, profiler(), new int[2], true, attachment);
+        }
+    }
+
+    /**
+     * Measures what attaching a monitor costs the toolkit bot: rounds of {@code round} each, in
+     * pairs (detached, attached) in a seeded random order, on one seeded database and one bot.
+     * Returns the throughput loss of each pair, in percent (negative when the attached round was
+     * faster): the caller takes the median.
+     */
+    List<Double> monitorOverhead(String mongoUri, int pairs, Duration round, Attachment attachment) {
+        List<Double> overheads = new ArrayList<>();
+        try (EmbeddedMongo mongo = EmbeddedMongo.start(mongoUri)) {
+            MicrometerQueryProfiler profiler = profiler();
+            CompositeMeterRegistry registry = new CompositeMeterRegistry();
+            try (MongoClient client =
+                            mongo.client(settings -> MongoPerf.instrument(settings, () -> profiler, registry));
+                    OshiMemoryManager memory = memory(registry)) {
+                MongoDatabase db = client.getDatabase("perfkit_simulation");
+                seed(db);
+                ToolkitBot bot = new ToolkitBot(db, registry);
+                Map<Type, Histogram> latencies = new EnumMap<>(Type.class);
+                for (Type type : Type.values()) {
+                    latencies.put(type, new ConcurrentHistogram(3_600_000_000L, 2));
+                }
+                AtomicInteger next = new AtomicInteger();
+                SplittableRandom order = new SplittableRandom(7);
+                for (int pair = -1; pair < pairs; pair++) { // pair -1 warms both up
+                    boolean attachedFirst = order.nextBoolean();
+                    double detached = 0;
+                    double attached = 0;
+                    for (int side = 0; side < 2; side++) {
+                        boolean attach = (side == 0) == attachedFirst;
+                        PerfMonitor monitor = attach ? attachment.attach(bot.cache, memory, profiler, registry) : null;
+                        observer = monitor;
+                        int before = next.get();
+                        long started = System.nanoTime();
+                        phase(bot, profiler, latencies, next, -1, round.toNanos());
+                        double rate = (next.get() - before) / ((System.nanoTime() - started) / 1e9);
+                        observer = null;
+                        if (monitor != null) {
+                            attachment.detach(monitor);
+                            attached = rate;
+                        } else {
+                            detached = rate;
+                        }
+                    }
+                    if (pair >= 0) {
+                        overheads.add((detached / attached - 1) * 100);
+                    }
+                }
+                bot.finish();
+            } finally {
+                profiler.close();
+            }
+        }
+        return overheads;
+    }
+
+    private static OshiMemoryManager memory(MeterRegistry registry) {
+        return OshiMemoryManager.builder()
+                .config(PerfConfig.builder().meterRegistry(registry).build())
+                .pressureRegistry(MemoryPressureRegistry.create())
+                .backgroundSampling(false)
+                .build();
+    }
+
     private static MicrometerQueryProfiler profiler() {
         return MicrometerQueryProfiler.create(PerfConfig.builder()
                 .meterRegistry(new SimpleMeterRegistry())
@@ -143,6 +238,16 @@ final class BankBotSimulation {
 
     private RunResult run(
             EmbeddedMongo mongo, boolean toolkit, MicrometerQueryProfiler profiler, int[] phases, boolean timed) {
+        return run(mongo, toolkit, profiler, phases, timed, null);
+    }
+
+    private RunResult run(
+            EmbeddedMongo mongo,
+            boolean toolkit,
+            MicrometerQueryProfiler profiler,
+            int[] phases,
+            boolean timed,
+            Attachment attachment) {
         AtomicLong roundTrips = new AtomicLong();
         CommandListener counter = new CommandListener() {
             @Override
@@ -150,18 +255,19 @@ final class BankBotSimulation {
                 roundTrips.incrementAndGet();
             }
         };
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        MeterRegistry registry = attachment == null ? new SimpleMeterRegistry() : new CompositeMeterRegistry();
+        PerfMonitor monitor = null;
         try (MongoClient client = mongo.client(settings ->
                         MongoPerf.instrument(settings, () -> profiler, registry).addCommandListener(counter));
-                OshiMemoryManager memory = OshiMemoryManager.builder()
-                        .config(PerfConfig.builder().meterRegistry(registry).build())
-                        .pressureRegistry(MemoryPressureRegistry.create())
-                        .backgroundSampling(false)
-                        .build()) {
+                OshiMemoryManager memory = memory(registry)) {
             MongoDatabase db = client.getDatabase("perfkit_simulation");
             seed(db);
             roundTrips.set(0);
             Bot bot = toolkit ? new ToolkitBot(db, registry) : new PlainBot(db);
+            if (attachment != null) {
+                monitor = attachment.attach(((ToolkitBot) bot).cache, memory, profiler, registry);
+                observer = monitor;
+            }
             Map<Type, Histogram> latencies = new EnumMap<>(Type.class);
             for (Type type : Type.values()) {
                 latencies.put(type, new ConcurrentHistogram(3_600_000_000L, 2));
@@ -173,6 +279,7 @@ final class BankBotSimulation {
             bot.dailyInterest();
             int second =
                     phase(bot, profiler, latencies, next, timed ? -1 : phases[0] + phases[1], duration.toNanos() / 2);
+            observer = null;
             bot.finish();
             double seconds = (System.nanoTime() - start) / 1e9;
             if (timed) {
@@ -193,6 +300,11 @@ final class BankBotSimulation {
                     memory.snapshot().rssMb(),
                     balances,
                     bot.cacheHitRatio());
+        } finally {
+            observer = null;
+            if (monitor != null) {
+                attachment.detach(monitor);
+            }
         }
     }
 
@@ -221,9 +333,16 @@ final class BankBotSimulation {
                                 }
                                 Command command = stream.get(index);
                                 long started = System.nanoTime();
-                                try (ProfilerScope scope =
-                                        profiler.scope(command.type().name().toLowerCase())) {
+                                boolean success = false;
+                                try (ProfilerScope scope = profiler.scope(command.type().label)) {
                                     bot.execute(command);
+                                    success = true;
+                                } finally {
+                                    PerfMonitor monitor = observer;
+                                    if (monitor != null) {
+                                        monitor.recordRequestNanos(
+                                                command.type().label, System.nanoTime() - started, success);
+                                    }
                                 }
                                 latencies
                                         .get(command.type())
@@ -341,7 +460,7 @@ final class BankBotSimulation {
         private final CachedCollection<Document> profiles;
         private final MongoBatchWriter<Document> profileWrites;
 
-        ToolkitBot(MongoDatabase db, SimpleMeterRegistry registry) {
+        ToolkitBot(MongoDatabase db, MeterRegistry registry) {
             this.db = db;
             this.cache = CaffeineQueryCache.builder()
                     .name("simulation")

@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
             CheckCommand.class,
             PerfTestCommand.class,
             SimulateCommand.class,
+            MonitorCommand.class,
             JmhCommand.class,
             CommandLine.HelpCommand.class
         },

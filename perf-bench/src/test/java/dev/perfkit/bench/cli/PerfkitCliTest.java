@@ -1,6 +1,7 @@
 package dev.perfkit.bench.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.net.ServerSocket;
@@ -58,7 +59,7 @@ class PerfkitCliTest {
 
     @Test
     void everyCommandHasHelp() {
-        for (String command : new String[] {"check", "perf-test", "simulate"}) {
+        for (String command : new String[] {"check", "perf-test", "simulate", "monitor"}) {
             Run run = run(command, "--help");
             assertThat(run.exit()).as(command).isZero();
             assertThat(run.out()).as(command).contains("Usage: perfkit " + command);
@@ -169,6 +170,44 @@ class PerfkitCliTest {
         String uri = "mongodb://127.0.0.1:" + port + "/?connectTimeoutMS=300";
         assertRefusedBeforeMeasuring(run("perf-test", "--quick", "--mongo-uri", uri), 1, "not reachable");
         assertRefusedBeforeMeasuring(run("simulate", "--seconds", "1", "--mongo-uri", uri), 1, "not reachable");
+        assertRefusedBeforeMeasuring(run("monitor", "--seconds", "1", "--mongo-uri", uri), 1, "not reachable");
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void monitor_servesTheDashboardWhileTheBotRuns() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        java.net.URI status = java.net.URI.create("http://127.0.0.1:" + port + "/status");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.util.concurrent.CompletableFuture<Run> running = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> run("monitor", "--seconds", "6", "--users", "20", "--port", String.valueOf(port)));
+        // While it runs, the monitor sees the bot's commands as requests, and its cache and memory.
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(60))
+                .ignoreExceptions()
+                .untilAsserted(() -> {
+                    String body = http.send(
+                                    java.net.http.HttpRequest.newBuilder(status).build(),
+                                    java.net.http.HttpResponse.BodyHandlers.ofString())
+                            .body();
+                    assertThat(body)
+                            .contains("\"byName\"")
+                            .contains("\"balance\"")
+                            .contains("\"rssMb\"");
+                });
+        Run run = running.get(90, TimeUnit.SECONDS);
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out())
+                .contains("Dashboard: http://127.0.0.1:" + port + "/")
+                .contains("Done: ");
+        assertThatThrownBy(() -> http.send(
+                        java.net.http.HttpRequest.newBuilder(status).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()))
+                .isInstanceOf(java.io.IOException.class); // the server is gone with the bot
+        assertThat(run("monitor", "--port", "70000").exit()).isEqualTo(2);
     }
 
     @Test

@@ -91,7 +91,7 @@ final class Views {
         components.put(
                 "queries", probe(sources.profiler, profiler -> profiler.getStats(), "queries", firing, componentOf));
         Components.Source<Object> pool = poolMeters(monitor).isEmpty()
-                ? Components.Source.absent("no MongoDB client instrumented with MongoPerf.poolSettings")
+                ? Components.Source.absent("no MongoDB client instrumented with MongoPerf.instrument")
                 : Components.Source.of(Boolean.TRUE);
         components.put("pool", probe(pool, present -> present, "pool", firing, componentOf));
         components.put(
@@ -233,21 +233,34 @@ final class Views {
         });
     }
 
+    /** The slow queries kept by the profiler, grouped by shape: slowest shape first. */
     private static List<Object> slowest(QueryProfiler profiler) {
-        List<SlowQuery> slow = new ArrayList<>(profiler.getSlowQueries());
-        slow.sort((a, b) -> b.duration().compareTo(a.duration()));
-        List<Object> slowest = new ArrayList<>();
-        for (SlowQuery query : limit(slow)) {
-            Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("collection", query.collection());
-            entry.put("operation", query.operation());
-            entry.put("shape", query.shape());
-            entry.put("durationMs", millis(query.duration()));
-            entry.put("time", query.time().toString());
-            entry.put("success", query.success());
-            slowest.add(entry);
+        Map<String, Map<String, Object>> byShape = new LinkedHashMap<>();
+        for (SlowQuery query : profiler.getSlowQueries()) {
+            String key = query.collection() + '\u0000' + query.operation() + '\u0000' + query.shape();
+            Map<String, Object> entry = byShape.computeIfAbsent(key, k -> {
+                Map<String, Object> created = new LinkedHashMap<>();
+                created.put("collection", query.collection());
+                created.put("operation", query.operation());
+                created.put("shape", query.shape());
+                created.put("count", 0L);
+                created.put("durationMs", 0.0);
+                created.put("failures", 0L);
+                created.put("lastSeen", query.time().toString());
+                return created;
+            });
+            entry.put("count", (Long) entry.get("count") + 1);
+            entry.put("durationMs", Math.max((Double) entry.get("durationMs"), millis(query.duration())));
+            if (!query.success()) {
+                entry.put("failures", (Long) entry.get("failures") + 1);
+            }
+            if (query.time().toString().compareTo((String) entry.get("lastSeen")) > 0) {
+                entry.put("lastSeen", query.time().toString());
+            }
         }
-        return slowest;
+        List<Map<String, Object>> sorted = new ArrayList<>(byShape.values());
+        sorted.sort((a, b) -> Double.compare((Double) b.get("durationMs"), (Double) a.get("durationMs")));
+        return new ArrayList<>(limit(sorted));
     }
 
     static Map<String, Object> pool(MicrometerPerfMonitor monitor) {

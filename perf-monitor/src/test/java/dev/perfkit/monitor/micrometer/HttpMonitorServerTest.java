@@ -105,6 +105,7 @@ class HttpMonitorServerTest {
         unused = cache.get("b");
         monitor.recordRequest("balance", Duration.ofMillis(4), true);
         profiler.recordQuery("users", "find", Map.of("name", "Alice"), Duration.ofMillis(250), true, 1);
+        profiler.recordQuery("users", "find", Map.of("name", "Bob"), Duration.ofMillis(400), false, 0);
 
         JsonNode health = json("/health");
         assertThat(health.get("status").asText()).isEqualTo("UP");
@@ -121,8 +122,15 @@ class HttpMonitorServerTest {
         assertThat(requests.get("requestsPerSecond").isNumber()).isTrue();
         assertThat(requests.get("byName").has("balance")).isTrue();
         JsonNode queries = json("/queries");
-        assertThat(queries.get("slowest").get(0).get("shape").asText()).doesNotContain("Alice");
-        assertThat(queries.toString()).doesNotContain("Alice"); // shapes only, never literal values
+        assertThat(queries.get("slowest")).hasSize(1); // one shape, seen twice
+        JsonNode shape = queries.get("slowest").get(0);
+        assertThat(shape.get("count").asLong()).isEqualTo(2);
+        assertThat(shape.get("failures").asLong()).isEqualTo(1);
+        assertThat(shape.get("durationMs").asDouble()).isEqualTo(400.0);
+        assertThat(shape.get("shape").asText()).contains("name").doesNotContain("Alice", "Bob");
+        assertThat(queries.toString()).doesNotContain("Alice").doesNotContain("Bob");
+        assertThat(queries.get("indexAdvice").get(0).get("keys").has("name"))
+                .isTrue(); // shapes only, never literal values
         assertThat(json("/alerts").get("alerts").isArray()).isTrue();
         assertThat(json("/pool").get("present").asBoolean()).isFalse();
         JsonNode status = json("/status");
