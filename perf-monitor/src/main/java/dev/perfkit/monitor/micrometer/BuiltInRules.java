@@ -82,10 +82,10 @@ final class BuiltInRules {
                         .component("queries")
                         .build(),
                 AlertRule.above(ERROR_RATE, () -> {
-                            SlidingWindow.Totals totals = requests.windowTotals();
-                            return totals.count() < Math.max(1, config.alertMinRequests())
+                            RequestStats.Window window = requests.overallWindow();
+                            return window.count() < Math.max(1, config.alertMinRequests())
                                     ? Double.NaN
-                                    : 100.0 * totals.errors() / totals.count();
+                                    : 100.0 * window.errors() / window.count();
                         })
                         .warning(config.alertErrorRateWarning())
                         .critical(config.alertErrorRateCritical())
@@ -95,10 +95,10 @@ final class BuiltInRules {
                         .component("requests")
                         .build(),
                 AlertRule.above(RESPONSE_TIME, () -> {
-                            SlidingWindow.Totals totals = requests.windowTotals();
-                            return totals.count() < Math.max(1, config.alertMinRequests())
+                            RequestStats.Window window = requests.overallWindow();
+                            return window.count() < Math.max(1, config.alertMinRequests())
                                     ? Double.NaN
-                                    : requests.p95Millis();
+                                    : window.percentileNanos(0.95) / 1e6;
                         })
                         .warning(config.alertResponseTimeWarning().toMillis())
                         .critical(config.alertResponseTimeCritical().toMillis())

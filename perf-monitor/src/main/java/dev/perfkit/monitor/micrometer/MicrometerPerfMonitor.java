@@ -84,21 +84,8 @@ public final class MicrometerPerfMonitor implements PerfMonitor {
                 ? Clock.systemUTC()
                 : new TickerClock(ticker, originNanos, originMillis);
         this.started = clock.instant();
-        io.micrometer.core.instrument.Clock meterClock = builder.ticker == Builder.SYSTEM_TICKER
-                ? io.micrometer.core.instrument.Clock.SYSTEM
-                : new io.micrometer.core.instrument.Clock() {
-                    @Override
-                    public long wallTime() {
-                        return clock.millis();
-                    }
-
-                    @Override
-                    public long monotonicTime() {
-                        return ticker.getAsLong();
-                    }
-                };
         this.requests = new RequestStats(
-                config.monitorMaxRequestNames(), config.monitorRequestWindow(), ticker, meterClock, registry, meterTag);
+                config.monitorMaxRequestNames(), config.monitorRequestWindow(), ticker, registry, meterTag);
         this.limitGauge = Gauge.builder("perfkit.memory.limit", config, c -> c.memoryLimitMb() * BYTES_PER_MB)
                 .baseUnit("bytes")
                 .description("MEMORY_LIMIT_MB, for alerting on RSS against it")

@@ -7,10 +7,6 @@ import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.TimeGauge;
-import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.distribution.HistogramSnapshot;
-import io.micrometer.core.instrument.distribution.ValueAtPercentile;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -20,17 +16,27 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 
 /*
- * The request monitor's numbers. Per request name: a sliding window (rate, mean, error rate), a
- * Micrometer Timer with client-side percentiles decaying over the window (p50/p95/p99), and exact
- * cumulative totals. The timers live on a private SimpleMeterRegistry, so the report works whatever
- * the host's registry is (the global composite without children records nothing); the host's
- * registry gets function meters over these numbers instead, which cost nothing per request:
+ * The request monitor's numbers. Per request name:
  *
- *   perfkit.requests{name,monitor}                   FunctionTimer: count and total time
- *   perfkit.requests.errors{name,monitor}            FunctionCounter
+ *  - HdrHistogram Recorders of every request and of failed ones (microseconds, two significant digits): the writer side costs a few
+ *    atomic increments and no allocation. The first request of each slot (a sixth of the window),
+ *    or a reader, files what the recorder holds under the slot it was recorded in; percentiles
+ *    come from the slots still inside the window, and so do the counts, the rate, the mean and the
+ *    error rate;
+ *  - exact cumulative totals (LongAdders).
+ *
+ * Nothing is recorded twice: the overall report sums the names' windows and merges their
+ * histograms when it is read. The host's registry gets function meters over these numbers, which
+ * cost nothing per request:
+ *
+ *   perfkit.requests{name,monitor}                     FunctionTimer: count and total time
+ *   perfkit.requests.errors{name,monitor}              FunctionCounter
  *   perfkit.requests.latency{name,monitor,percentile}  TimeGauge: windowed p50, p95, p99
  *   perfkit.requests.overall.latency{monitor,percentile}
  *
@@ -39,46 +45,36 @@ import java.util.function.LongSupplier;
 final class RequestStats implements AutoCloseable {
     static final int MAX_NAME_LENGTH = 64;
     private static final double[] PERCENTILES = {0.5, 0.95, 0.99};
+    private static final int SLOTS = 6;
+    private static final long MAX_MICROS = TimeUnit.HOURS.toMicros(24);
+    /**
+     * How long the latency gauges reuse a window: a scrape reads three percentiles of each name,
+     * and Prometheus scrapes every 15 s or so. Reports and alert evaluations always read afresh.
+     */
+    private static final long GAUGE_REUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final int maxNames;
-    private final Duration window;
+    private final long slotNanos;
     private final LongSupplier nanoTicker;
     private final long startNanos;
-    private final SimpleMeterRegistry timers;
     private final MeterRegistry host;
     private final String monitorTag;
     private final ConcurrentHashMap<String, Stats> byName = new ConcurrentHashMap<>();
-    private final Stats overall;
     private final Stats other;
     private final List<Meter> hostMeters = new ArrayList<>();
+    private final Object overallLock = new Object();
+    private Window overall; // for the gauges; guarded by overallLock
+    private long overallAt = Long.MIN_VALUE;
 
-    RequestStats(
-            int maxNames,
-            Duration window,
-            LongSupplier nanoTicker,
-            io.micrometer.core.instrument.Clock clock,
-            MeterRegistry host,
-            String monitorTag) {
+    RequestStats(int maxNames, Duration window, LongSupplier nanoTicker, MeterRegistry host, String monitorTag) {
         this.maxNames = maxNames;
-        this.window = window;
+        this.slotNanos = window.toNanos() / SLOTS;
         this.nanoTicker = nanoTicker;
         this.startNanos = nanoTicker.getAsLong();
-        this.timers = new SimpleMeterRegistry(io.micrometer.core.instrument.simple.SimpleConfig.DEFAULT, clock);
         this.host = host;
         this.monitorTag = monitorTag;
-        this.overall = new Stats("", timer("all"));
-        registerLatency("perfkit.requests.overall.latency", null, overall);
+        registerLatency("perfkit.requests.overall.latency", null, percentile -> overallPercentileNanos(percentile));
         this.other = stats(PerfMonitor.OTHER);
-    }
-
-    private Timer timer(String name) {
-        return Timer.builder("requests")
-                .tag("name", name)
-                .publishPercentiles(PERCENTILES)
-                .percentilePrecision(2)
-                .distributionStatisticExpiry(window)
-                .distributionStatisticBufferLength(3)
-                .register(timers);
     }
 
     /** Records one request. Allocation-free once the name is known. */
@@ -87,9 +83,7 @@ final class RequestStats implements AutoCloseable {
         if (stats == null) {
             stats = statsForNewName(name);
         }
-        long now = nanoTicker.getAsLong();
-        stats.record(now, nanos, success);
-        overall.record(now, nanos, success);
+        stats.record(nanoTicker.getAsLong(), nanos, success);
     }
 
     private Stats statsForNewName(String name) {
@@ -110,7 +104,7 @@ final class RequestStats implements AutoCloseable {
 
     // Called with byName locked, or from the constructor.
     private Stats stats(String name) {
-        Stats stats = new Stats(name, timer(name));
+        Stats stats = new Stats(name);
         byName.put(name, stats);
         synchronized (hostMeters) {
             hostMeters.add(FunctionTimer.builder(
@@ -127,15 +121,15 @@ final class RequestStats implements AutoCloseable {
                     .tags("name", name, "monitor", monitorTag)
                     .register(host));
         }
-        registerLatency("perfkit.requests.latency", name, stats);
+        registerLatency("perfkit.requests.latency", name, stats::percentileNanos);
         return stats;
     }
 
-    private void registerLatency(String meterName, String name, Stats stats) {
+    private void registerLatency(String meterName, String name, PercentileReader reader) {
         synchronized (hostMeters) {
             for (double percentile : PERCENTILES) {
-                TimeGauge.Builder<Stats> builder = TimeGauge.builder(
-                                meterName, stats, TimeUnit.NANOSECONDS, s -> s.percentileNanos(percentile))
+                TimeGauge.Builder<PercentileReader> builder = TimeGauge.builder(
+                                meterName, reader, TimeUnit.NANOSECONDS, r -> r.nanos(percentile))
                         .description("Request latency percentile over the monitor's window")
                         .tags("monitor", monitorTag, "percentile", Double.toString(percentile));
                 if (name != null) {
@@ -146,12 +140,21 @@ final class RequestStats implements AutoCloseable {
         }
     }
 
+    /** Reads one percentile, in nanoseconds. */
+    @FunctionalInterface
+    private interface PercentileReader {
+        double nanos(double percentile);
+    }
+
     RequestReport report() {
         long now = nanoTicker.getAsLong();
+        double seconds = coveredSeconds(now);
         List<Stats> all = new ArrayList<>(byName.values());
         List<RequestReport> reports = new ArrayList<>();
+        long total = 0;
         for (Stats stats : all) {
-            reports.add(stats.report(now, Map.of()));
+            total += stats.total.sum();
+            reports.add(report(stats.window(now), seconds, stats.total.sum(), Map.of()));
         }
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < all.size(); i++) {
@@ -165,17 +168,53 @@ final class RequestStats implements AutoCloseable {
                 named.put(all.get(i).name, reports.get(i));
             }
         }
-        return overall.report(now, named);
+        return report(overallWindow(now), seconds, total, named);
     }
 
-    /** Requests and failures in the window, for the error-rate and response-time rules. */
-    SlidingWindow.Totals windowTotals() {
-        return overall.window.totals(nanoTicker.getAsLong());
+    private static RequestReport report(
+            Window window, double seconds, long totalRequests, Map<String, RequestReport> named) {
+        long count = window.count();
+        return new RequestReport(
+                count,
+                count / seconds,
+                Duration.ofNanos((long) window.meanNanos()),
+                Duration.ofNanos((long) window.percentileNanos(0.5)),
+                Duration.ofNanos((long) window.percentileNanos(0.95)),
+                Duration.ofNanos((long) window.percentileNanos(0.99)),
+                count == 0 ? 0 : Math.min(1.0, (double) window.errors() / count),
+                totalRequests,
+                named);
+    }
+
+    /** Everything recorded within the window over every name, for the error-rate and response-time rules. */
+    Window overallWindow() {
+        return overallWindow(nanoTicker.getAsLong());
     }
 
     /** The overall p95 in milliseconds. */
     double p95Millis() {
-        return overall.percentileNanos(0.95) / 1e6;
+        return overallWindow().percentileNanos(0.95) / 1e6;
+    }
+
+    private Window overallWindow(long now) {
+        Histogram all = new Histogram(2);
+        Histogram failed = new Histogram(2);
+        for (Stats stats : byName.values()) {
+            stats.addTo(all, failed, now);
+        }
+        return Window.of(all, failed);
+    }
+
+    /** For the overall latency gauges: one merge per scrape, as for the names'. */
+    private double overallPercentileNanos(double percentile) {
+        long now = nanoTicker.getAsLong();
+        synchronized (overallLock) {
+            if (overall == null || now - overallAt > GAUGE_REUSE_NANOS || now < overallAt) {
+                overall = overallWindow(now);
+                overallAt = now;
+            }
+            return overall.percentileNanos(percentile);
+        }
     }
 
     int trackedNames() {
@@ -188,70 +227,154 @@ final class RequestStats implements AutoCloseable {
             hostMeters.forEach(host::remove);
             hostMeters.clear();
         }
-        timers.close();
+    }
+
+    /**
+     * What a name (or all names) recorded within the window, computed once: HdrHistogram's
+     * histograms are not safe to read from several threads, so readers never share one.
+     */
+    record Window(long count, long errors, double meanNanos, double p50Nanos, double p95Nanos, double p99Nanos) {
+        static Window of(Histogram all, Histogram failures) {
+            long count = all.getTotalCount();
+            if (count == 0) {
+                return new Window(0, failures.getTotalCount(), 0, 0, 0, 0);
+            }
+            return new Window(
+                    count,
+                    failures.getTotalCount(),
+                    all.getMean() * 1_000,
+                    all.getValueAtPercentile(50) * 1_000.0,
+                    all.getValueAtPercentile(95) * 1_000.0,
+                    all.getValueAtPercentile(99) * 1_000.0);
+        }
+
+        double percentileNanos(double percentile) {
+            return percentile == 0.5 ? p50Nanos : percentile == 0.95 ? p95Nanos : p99Nanos;
+        }
+    }
+
+    /** The time the window's slots cover now: up to the window, less while the monitor is young. */
+    private double coveredSeconds(long now) {
+        long slot = Math.floorDiv(now, slotNanos);
+        long covered = (SLOTS - 1) * slotNanos + (now - slot * slotNanos);
+        return Math.max(1e-3, Math.min(covered, now - startNanos) / 1e9);
     }
 
     private final class Stats {
         final String name;
-        final Timer timer;
-        final SlidingWindow window;
+        final Recorder recorder = new Recorder(2); // every request, in microseconds
+        final Recorder failures = new Recorder(2); // failed requests only
         final LongAdder total = new LongAdder();
         final LongAdder errorsTotal = new LongAdder();
         final LongAdder totalNanos = new LongAdder();
+        private final ReentrantLock lock = new ReentrantLock();
+        private volatile long harvestedSlot = Long.MIN_VALUE; // the slot the recorders' pending values belong to
+        // Guarded by lock:
+        private final Histogram[] slots = new Histogram[SLOTS];
+        private final Histogram[] failureSlots = new Histogram[SLOTS];
+        private final long[] slotIds = new long[SLOTS];
+        private Histogram interval;
+        private Histogram failureInterval;
+        private Window gaugeWindow;
+        private long gaugeWindowAt = Long.MIN_VALUE;
 
-        Stats(String name, Timer timer) {
+        Stats(String name) {
             this.name = name;
-            this.timer = timer;
-            this.window = new SlidingWindow((int) RequestStats.this.window.toSeconds());
+            for (int i = 0; i < SLOTS; i++) {
+                slots[i] = new Histogram(2);
+                failureSlots[i] = new Histogram(2);
+                slotIds[i] = Long.MIN_VALUE;
+            }
         }
 
         void record(long now, long nanos, boolean success) {
-            window.record(now, nanos, success);
-            timer.record(nanos, TimeUnit.NANOSECONDS);
+            long slot = Math.floorDiv(now, slotNanos);
+            // First request of a new slot: file what was recorded before under the slot it was
+            // recorded in. If another thread holds the lock, it is doing just that.
+            if (slot != harvestedSlot && lock.tryLock()) {
+                try {
+                    harvest(slot);
+                } finally {
+                    lock.unlock();
+                }
+            }
+            long micros = Math.min(nanos / 1_000, MAX_MICROS);
+            recorder.recordValue(micros);
             total.increment();
             totalNanos.add(nanos);
             if (!success) {
+                failures.recordValue(micros);
                 errorsTotal.increment();
             }
         }
 
-        double percentileNanos(double percentile) {
-            for (ValueAtPercentile value : timer.takeSnapshot().percentileValues()) {
-                if (value.percentile() == percentile) {
-                    return value.value(TimeUnit.NANOSECONDS);
+        /*
+         * Moves the recorders' pending values into the slot they were recorded in (harvestedSlot:
+         * any request recorded in a later slot would have harvested first), then moves on to the
+         * current slot. Called with the lock held.
+         */
+        private void harvest(long currentSlot) {
+            long pendingSlot = harvestedSlot;
+            interval = recorder.getIntervalHistogram(interval);
+            failureInterval = failures.getIntervalHistogram(failureInterval);
+            if (pendingSlot != Long.MIN_VALUE && interval.getTotalCount() + failureInterval.getTotalCount() > 0) {
+                int index = (int) Math.floorMod(pendingSlot, (long) SLOTS);
+                if (slotIds[index] != pendingSlot) {
+                    slots[index].reset();
+                    failureSlots[index].reset();
+                    slotIds[index] = pendingSlot;
                 }
+                slots[index].add(interval);
+                failureSlots[index].add(failureInterval);
             }
-            return 0;
+            if (currentSlot > pendingSlot) {
+                harvestedSlot = currentSlot;
+            }
         }
 
-        RequestReport report(long now, Map<String, RequestReport> named) {
-            SlidingWindow.Totals totals = window.totals(now);
-            double elapsedSeconds = Math.max(1e-9, (now - startNanos) / 1e9);
-            double seconds = Math.min(window.seconds(), Math.max(1, elapsedSeconds));
-            HistogramSnapshot snapshot = timer.takeSnapshot();
-            Duration p50 = Duration.ZERO;
-            Duration p95 = Duration.ZERO;
-            Duration p99 = Duration.ZERO;
-            for (ValueAtPercentile value : snapshot.percentileValues()) {
-                Duration at = Duration.ofNanos((long) value.value(TimeUnit.NANOSECONDS));
-                if (value.percentile() == 0.5) {
-                    p50 = at;
-                } else if (value.percentile() == 0.95) {
-                    p95 = at;
-                } else if (value.percentile() == 0.99) {
-                    p99 = at;
+        /** For the latency gauges: a window at most GAUGE_REUSE old, so one scrape merges once. */
+        double percentileNanos(double percentile) {
+            long now = nanoTicker.getAsLong();
+            lock.lock();
+            try {
+                if (gaugeWindow == null || now - gaugeWindowAt > GAUGE_REUSE_NANOS || now < gaugeWindowAt) {
+                    gaugeWindow = window(now);
+                    gaugeWindowAt = now;
                 }
+                return gaugeWindow.percentileNanos(percentile);
+            } finally {
+                lock.unlock();
             }
-            return new RequestReport(
-                    totals.count(),
-                    totals.count() / seconds,
-                    totals.count() == 0 ? Duration.ZERO : Duration.ofNanos(totals.nanos() / totals.count()),
-                    p50,
-                    p95,
-                    p99,
-                    totals.count() == 0 ? 0 : (double) totals.errors() / totals.count(),
-                    total.sum(),
-                    named);
+        }
+
+        /** What was recorded within the window, as of now. */
+        Window window(long now) {
+            lock.lock();
+            try {
+                Histogram all = new Histogram(2);
+                Histogram failed = new Histogram(2);
+                addTo(all, failed, now);
+                return Window.of(all, failed);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Adds what was recorded within the window to the given histograms. */
+        void addTo(Histogram all, Histogram failed, long now) {
+            lock.lock();
+            try {
+                long slot = Math.floorDiv(now, slotNanos);
+                harvest(slot);
+                for (int i = 0; i < SLOTS; i++) {
+                    if (slotIds[i] > slot - SLOTS && slotIds[i] <= slot) {
+                        all.add(slots[i]);
+                        failed.add(failureSlots[i]);
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
         }
     }
 }

@@ -82,6 +82,28 @@ class RequestStatsTest {
     }
 
     @Test
+    void percentiles_forgetSlowRequestsOnceTheyLeaveTheWindow_evenWithoutReaders() {
+        MicrometerPerfMonitor monitor = monitor(PerfConfig.builder().monitorRequestWindow(Duration.ofSeconds(60)));
+        for (int i = 0; i < 1_000; i++) {
+            monitor.recordRequest("a", Duration.ofMillis(500), true); // never read while in the window
+        }
+        ticker.advance(Duration.ofSeconds(30));
+        for (int i = 0; i < 10; i++) {
+            monitor.recordRequest("a", Duration.ofMillis(2), true);
+        }
+        assertThat(monitor.requestReport().p95().toMillis()).isBetween(490L, 510L);
+
+        ticker.advance(Duration.ofSeconds(40)); // the slow ones are 70 s old, the fast ones 40 s
+        RequestReport report = monitor.requestReport();
+        assertThat(report.requests()).isEqualTo(10);
+        assertThat(report.p95().toNanos() / 1e6).isCloseTo(2, within(0.1));
+        assertThat(report.p99().toNanos() / 1e6).isCloseTo(2, within(0.1));
+
+        ticker.advance(Duration.ofSeconds(61));
+        assertThat(monitor.requestReport().p95()).isZero();
+    }
+
+    @Test
     void names_areCappedSoUserInputCannotGrowMetersOrMemory() {
         MicrometerPerfMonitor monitor = monitor(PerfConfig.builder().monitorMaxRequestNames(10));
         for (int i = 0; i < 100_000; i++) {
@@ -149,6 +171,41 @@ class RequestStatsTest {
         assertThat(report.errorRate()).isCloseTo(0.01, within(1e-9));
         assertThat(report.byName().values())
                 .allSatisfy(named -> assertThat(named.totalRequests()).isEqualTo((long) threads * each / 4));
+    }
+
+    @Test
+    void readersRacingWriters_neverFail_andLoseNothing() throws Exception {
+        MicrometerPerfMonitor monitor = monitor(PerfConfig.builder());
+        int writers = 4;
+        int each = 40_000;
+        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+        Concurrently.run(writers + 2, 120, thread -> {
+            if (thread < writers) {
+                for (int i = 0; i < each; i++) {
+                    monitor.recordRequestNanos("cmd-" + (i % 3), 1_000L * (i % 500), i % 50 != 0);
+                    if (i % 5_000 == 0) {
+                        ticker.advance(Duration.ofSeconds(1)); // crosses slots while others record
+                    }
+                }
+                if (finished.incrementAndGet() == writers) {
+                    writing.set(false);
+                }
+            } else {
+                while (writing.get()) {
+                    RequestReport report = monitor.requestReport();
+                    assertThat(report.errorRate()).isBetween(0.0, 1.0);
+                    registry.find("perfkit.requests.latency").timeGauges().forEach(gauge -> assertThat(
+                                    gauge.value(java.util.concurrent.TimeUnit.NANOSECONDS))
+                            .isNotNegative());
+                    monitor.evaluateNow();
+                }
+            }
+        });
+        RequestReport report = monitor.requestReport();
+        assertThat(report.totalRequests()).isEqualTo((long) writers * each);
+        assertThat(report.requests()).isEqualTo((long) writers * each); // 32 s of fake time: all in the window
+        assertThat(report.errorRate()).isCloseTo(0.02, within(1e-9));
     }
 
     @Test
