@@ -10,6 +10,7 @@ import dev.perfkit.batch.BatchProcessor;
 import dev.perfkit.bench.CommandListenerBenchmark;
 import dev.perfkit.bench.EmbeddedMongo;
 import dev.perfkit.bench.MongoQueryOptimizerBenchmark;
+import dev.perfkit.bench.MonitoredRegistry;
 import dev.perfkit.bench.QueryCacheBenchmark;
 import dev.perfkit.cache.caffeine.CaffeineQueryCache;
 import dev.perfkit.db.BatchProcessors;
@@ -19,6 +20,8 @@ import dev.perfkit.memory.oshi.OshiMemoryManager;
 import dev.perfkit.mongo.CachedCollection;
 import dev.perfkit.mongo.MongoBatchWriter;
 import dev.perfkit.mongo.MongoPerf;
+import dev.perfkit.monitor.micrometer.MicrometerPerfMonitor;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -88,7 +91,13 @@ final class PerfTestSuite {
             "mongo.findOne.instrumented",
             "mongo.instrumentation.overhead",
             "mongo.instrumentation.write_overhead",
-            "mongo.instrumentation.listener_cost");
+            "mongo.instrumentation.listener_cost",
+            "monitor.recordRequest",
+            "monitor.recordRequest.timer",
+            "monitor.recordRequest.vs_timer",
+            "monitor.recordRequest.alloc",
+            "monitor.scrape",
+            "monitor.simulate.overhead");
 
     PerfTestSuite(boolean quick, String mongoUri) {
         this(quick, mongoUri, TimeUnit.MILLISECONDS.toNanos(quick ? 1_500 : 8_000));
@@ -154,7 +163,7 @@ final class PerfTestSuite {
 
     /** Returns the number of steps, for the progress bar. */
     static int stepCount() {
-        return 10;
+        return 11;
     }
 
     private List<Step> steps(EmbeddedMongo mongo, OshiMemoryManager memoryManager) {
@@ -169,6 +178,7 @@ final class PerfTestSuite {
         steps.add(new Step("mongo: batched vs one-by-one writes", () -> writes(mongo)));
         steps.add(new Step("mongo: cached vs uncached finds", () -> finds(mongo)));
         steps.add(new Step("mongo: instrumentation overhead", () -> instrumentation(mongo)));
+        steps.add(new Step("monitor: record, scrape, attached to the bank bot", () -> monitor(mongo)));
         return steps;
     }
 
@@ -566,6 +576,96 @@ final class PerfTestSuite {
             clients.forEach(MongoClient::close);
             profiler.close();
         }
+    }
+
+    // ---- monitor
+
+    private void monitor(EmbeddedMongo mongo) {
+        String[] names = {"balance", "transfer", "daily", "leaderboard", "profile", "shop", "work", "help"};
+        Timing.Measurement[] record;
+        double allocated;
+        try (MicrometerPerfMonitor monitor = MicrometerPerfMonitor.builder(PerfConfig.builder()
+                        .meterRegistry(new SimpleMeterRegistry())
+                        .performanceMonitoringEnabled(false)
+                        .build())
+                .build()) {
+            Timer timer = Timer.builder("baseline")
+                    .publishPercentiles(0.5, 0.95, 0.99)
+                    .percentilePrecision(2)
+                    .register(new SimpleMeterRegistry());
+            record = Timing.compare(
+                    i -> monitor.recordRequestNanos(names[(int) (i & 7)], 100_000 + (i & 1023) * 1_000, (i & 63) != 0),
+                    i -> timer.record(100_000 + (i & 1023) * 1_000, TimeUnit.NANOSECONDS),
+                    budgetNanos);
+            allocated = allocatedPerCall(
+                    i -> monitor.recordRequestNanos(names[(int) (i & 7)], 100_000 + (i & 1023) * 1_000, true));
+        }
+        add("monitor.recordRequest", "monitor", "recordRequest, 8 names", record[0], "ns/op", false);
+        add(
+                "monitor.recordRequest.timer",
+                "monitor",
+                "baseline: one Micrometer timer with percentiles",
+                record[1],
+                "ns/op",
+                false);
+        add(
+                "monitor.recordRequest.vs_timer",
+                "monitor",
+                "recordRequest vs the bare Micrometer timer",
+                record[0].over(record[1]),
+                "x",
+                false);
+        add("monitor.recordRequest.alloc", "monitor", "bytes allocated per recordRequest", allocated, "B/op", false);
+
+        try (MonitoredRegistry registry = new MonitoredRegistry()) {
+            Timing.Measurement scrape = Timing.measure(i -> registry.scrape(), budgetNanos / 2);
+            add(
+                    "monitor.scrape",
+                    "monitor",
+                    "Prometheus scrape of every perfkit meter (" + registry.meterCount() + " meters)",
+                    scrape.in(1_000_000),
+                    "ms",
+                    false);
+        }
+
+        int pairs = quick ? 3 : 6;
+        Duration round = Duration.ofMillis(quick ? 1_000 : 2_000);
+        List<Double> overheads = new BankBotSimulation(200, round, 42)
+                .monitorOverhead(mongo.connectionString(), pairs, round, (cache, memory, profiler, registry) -> {
+                    MicrometerPerfMonitor monitor = MicrometerPerfMonitor.builder(PerfConfig.builder()
+                                    .meterRegistry(registry)
+                                    .performanceMonitoringInterval(Duration.ofSeconds(1))
+                                    .build())
+                            .queryCache(cache)
+                            .memoryManager(memory)
+                            .queryProfiler(profiler)
+                            .build();
+                    monitor.startServer();
+                    return monitor;
+                });
+        add(
+                "monitor.simulate.overhead",
+                "monitor",
+                "bank bot throughput lost with the monitor attached (median of paired rounds)",
+                Timing.summarize(overheads),
+                "%",
+                false);
+    }
+
+    /** Bytes the calling thread allocates per call, over a million calls after warm-up. */
+    private static double allocatedPerCall(java.util.function.LongConsumer call) {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        for (long i = 0; i < 200_000; i++) {
+            call.accept(i);
+        }
+        long thread = Thread.currentThread().getId();
+        long before = threads.getThreadAllocatedBytes(thread);
+        int calls = 1_000_000;
+        for (long i = 0; i < calls; i++) {
+            call.accept(i);
+        }
+        return (double) (threads.getThreadAllocatedBytes(thread) - before) / calls;
     }
 
     private static final int CLIENTS = 3;
