@@ -11,6 +11,8 @@ import dev.perfkit.cache.QueryCache;
 import dev.perfkit.memory.MemoryManager;
 import dev.perfkit.mongo.MongoPerf;
 import dev.perfkit.mongo.PingResult;
+import dev.perfkit.monitor.MonitorServer;
+import dev.perfkit.monitor.PerfMonitor;
 import dev.perfkit.profile.QueryProfiler;
 import dev.perfkit.spi.PerfProvider;
 import java.io.PrintWriter;
@@ -153,6 +155,28 @@ final class CheckCommand implements Callable<Integer> {
             return "2 per minute per key: third refused, retry after "
                     + limiter.retryAfter("check").toSeconds() + " s";
         }));
+        results.add(check("Monitor", () -> {
+            PerfMonitor monitor = Perf.getMonitor();
+            monitor.recordRequest("perfkit-check", Duration.ofMillis(1), true);
+            if (monitor.requestReport().totalRequests() < 1) {
+                throw new IllegalStateException("a recorded request was not counted");
+            }
+            try (MonitorServer server = monitor.startServer(new java.net.InetSocketAddress("127.0.0.1", 0))) {
+                java.net.http.HttpResponse<String> health = java.net.http.HttpClient.newHttpClient()
+                        .send(
+                                java.net.http.HttpRequest.newBuilder(
+                                                server.uri().resolve("/health"))
+                                        .timeout(timeout)
+                                        .build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString());
+                if (health.statusCode() != 200) {
+                    throw new IllegalStateException(
+                            "GET /health answered " + health.statusCode() + ": " + health.body());
+                }
+                return monitor.alertRules().size() + " alert rules; " + server.uri() + "health answered "
+                        + monitor.health().status();
+            }
+        }));
         results.add(check("MongoDB", () -> {
             try (EmbeddedMongo server = EmbeddedMongo.start(mongo.uri)) {
                 PingResult ping = MongoPerf.ping(server.connectionString(), timeout);
@@ -178,10 +202,11 @@ final class CheckCommand implements Callable<Integer> {
         requireClass("dev.perfkit.db.MicrometerQueryProfiler", "perf-db", missing);
         requireClass("dev.perfkit.mongo.MongoPerf", "perf-mongo", missing);
         requireClass("dev.perfkit.async.bulkhead.BulkheadTaskPools", "perf-async", missing);
+        requireClass("dev.perfkit.monitor.micrometer.MicrometerPerfMonitor", "perf-monitor", missing);
         if (!missing.isEmpty()) {
             throw new IllegalStateException("missing " + String.join(", ", missing));
         }
-        return "perf-core, perf-memory, perf-cache, perf-db, perf-mongo, perf-async (providers: "
+        return "perf-core, perf-memory, perf-cache, perf-db, perf-mongo, perf-async, perf-monitor (providers: "
                 + String.join(", ", found) + ")";
     }
 

@@ -81,8 +81,9 @@ class PerfkitCliTest {
                 .contains("✅ Batch processor")
                 .contains("✅ Task pools")
                 .contains("✅ Rate limiter")
+                .contains("✅ Monitor")
                 .contains("✅ MongoDB")
-                .contains("All 9 checks passed.")
+                .contains("All 10 checks passed.")
                 .doesNotContain("❌");
     }
 
