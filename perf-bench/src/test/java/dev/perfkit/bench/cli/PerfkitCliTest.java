@@ -101,7 +101,7 @@ class PerfkitCliTest {
         assertThat(run.out())
                 .contains("❌ MongoDB")
                 .contains("no server answered at mongodb://localhost:" + port + " within 1000 ms")
-                .contains("1 of 9 checks failed.");
+                .contains("1 of 10 checks failed.");
     }
 
     @Test
