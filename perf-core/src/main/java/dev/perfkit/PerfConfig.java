@@ -418,6 +418,31 @@ public final class PerfConfig {
         return get(Setting.RATE_LIMIT_MAX_KEYS);
     }
 
+    /** The Redis shared by bot instances ({@code REDIS_URL}); empty when the cache stays in memory. */
+    public String redisUrl() {
+        return get(Setting.REDIS_URL);
+    }
+
+    /** The levels of the two-level cache when {@code REDIS_URL} is set ({@code CACHE_LEVEL}). */
+    public dev.perfkit.cache.CacheLevel cacheLevel() {
+        return dev.perfkit.cache.CacheLevel.parse(get(Setting.CACHE_LEVEL));
+    }
+
+    /** Values larger than this many bytes are compressed in Redis ({@code CACHE_COMPRESSION_THRESHOLD}). */
+    public long cacheCompressionThreshold() {
+        return get(Setting.CACHE_COMPRESSION_THRESHOLD);
+    }
+
+    /** Longest a Redis command may take ({@code REDIS_TIMEOUT_MS}). */
+    public Duration redisTimeout() {
+        return get(Setting.REDIS_TIMEOUT_MS);
+    }
+
+    /** Longest an in-process entry lives while Redis is unreachable ({@code REDIS_DEGRADED_TTL}). */
+    public Duration redisDegradedTtl() {
+        return get(Setting.REDIS_DEGRADED_TTL);
+    }
+
     /** Whether the monitor evaluates alert rules in the background and starts its server when {@code PERF_MONITOR_PORT} is set ({@code PERFORMANCE_MONITORING_ENABLED}). */
     public boolean performanceMonitoringEnabled() {
         return get(Setting.PERFORMANCE_MONITORING_ENABLED);
@@ -929,6 +954,60 @@ public final class PerfConfig {
          */
         public Builder rateLimitMaxKeys(int rateLimitMaxKeys) {
             return set(Setting.RATE_LIMIT_MAX_KEYS, "rateLimitMaxKeys", rateLimitMaxKeys);
+        }
+
+        /**
+         * Sets {@code REDIS_URL}: the Redis shared by bot instances.
+         *
+         * @param redisUrl {@code redis://[:password@]host:port/db} or {@code rediss://...}; empty for memory only
+         * @return this builder
+         */
+        public Builder redisUrl(String redisUrl) {
+            return setText(Setting.REDIS_URL, "redisUrl", redisUrl);
+        }
+
+        /**
+         * Sets {@code CACHE_LEVEL}.
+         *
+         * @param cacheLevel the level
+         * @return this builder
+         */
+        public Builder cacheLevel(dev.perfkit.cache.CacheLevel cacheLevel) {
+            requireNonNull(cacheLevel, "cacheLevel");
+            return setText(Setting.CACHE_LEVEL, "cacheLevel", cacheLevel.name().toLowerCase(java.util.Locale.ROOT));
+        }
+
+        /**
+         * Sets {@code CACHE_COMPRESSION_THRESHOLD}.
+         *
+         * @param bytes zero or positive
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder cacheCompressionThreshold(long bytes) {
+            return set(Setting.CACHE_COMPRESSION_THRESHOLD, "cacheCompressionThreshold", bytes);
+        }
+
+        /**
+         * Sets {@code REDIS_TIMEOUT_MS}.
+         *
+         * @param redisTimeout positive
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder redisTimeout(Duration redisTimeout) {
+            return set(Setting.REDIS_TIMEOUT_MS, "redisTimeout", redisTimeout);
+        }
+
+        /**
+         * Sets {@code REDIS_DEGRADED_TTL}.
+         *
+         * @param redisDegradedTtl at least a second
+         * @return this builder
+         * @throws IllegalArgumentException if shorter than a second
+         */
+        public Builder redisDegradedTtl(Duration redisDegradedTtl) {
+            return set(Setting.REDIS_DEGRADED_TTL, "redisDegradedTtl", redisDegradedTtl);
         }
 
         /**

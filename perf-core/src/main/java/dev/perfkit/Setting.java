@@ -132,6 +132,30 @@ final class Setting<T> {
             100_000,
             1_000_000);
 
+    static final Setting<String> REDIS_URL = text(
+            "REDIS_URL",
+            true,
+            "Redis shared by bot instances (redis://[:password@]host:port/db, rediss:// for TLS); empty = memory only",
+            "");
+    static final Setting<String> CACHE_LEVEL = choice(
+            "CACHE_LEVEL", "Levels of the two-level cache when REDIS_URL is set", "both", "memory", "redis", "both");
+    static final Setting<Long> CACHE_COMPRESSION_THRESHOLD = longCount(
+            "CACHE_COMPRESSION_THRESHOLD",
+            0,
+            "Values larger than this many bytes are compressed in Redis",
+            1_024,
+            1_024,
+            1_024);
+    static final Setting<Duration> REDIS_TIMEOUT_MS = millis(
+            "REDIS_TIMEOUT_MS", 1, "Longest a Redis command may take before the cache works without it", 500, 250, 200);
+    static final Setting<Duration> REDIS_DEGRADED_TTL = seconds(
+            "REDIS_DEGRADED_TTL",
+            1,
+            "While Redis is unreachable, in-process entries live at most this long (instances cannot tell each other of writes)",
+            5,
+            5,
+            5);
+
     static final Setting<Boolean> PERFORMANCE_MONITORING_ENABLED = flag(
             "PERFORMANCE_MONITORING_ENABLED",
             "Evaluate alert rules in the background and start the monitor server when PERF_MONITOR_PORT is set",
@@ -272,6 +296,11 @@ final class Setting<T> {
             ASYNC_WAIT_TIMEOUT_MS,
             ASYNC_VIRTUAL_THREADS,
             RATE_LIMIT_MAX_KEYS,
+            REDIS_URL,
+            CACHE_LEVEL,
+            CACHE_COMPRESSION_THRESHOLD,
+            REDIS_TIMEOUT_MS,
+            REDIS_DEGRADED_TTL,
             PERFORMANCE_MONITORING_ENABLED,
             PERFORMANCE_MONITORING_INTERVAL,
             PERF_MONITOR_HOST,
@@ -305,6 +334,7 @@ final class Setting<T> {
     private final long minimum;
     private final long maximum;
     private final boolean secret;
+    private List<String> choices = List.of(); // for a TEXT setting limited to these (lower case) values
     private final String description;
     private final T low;
     private final T medium;
@@ -364,6 +394,13 @@ final class Setting<T> {
     /** A text setting, the same in every mode; a secret one never shows its value in describe(). */
     private static Setting<String> text(String name, boolean secret, String description, String preset) {
         return new Setting<>(name, Kind.TEXT, String.class, 0, 0, secret, description, preset, preset, preset);
+    }
+
+    /** A text setting that accepts only some values, case-insensitively; it holds them in lower case. */
+    private static Setting<String> choice(String name, String description, String preset, String... choices) {
+        Setting<String> setting = text(name, false, description + ": " + String.join(", ", choices), preset);
+        setting.choices = List.of(choices);
+        return setting;
     }
 
     private static Setting<Long> longCount(
@@ -449,6 +486,13 @@ final class Setting<T> {
     T parse(String raw) {
         String text = raw.strip();
         if (kind == Kind.TEXT) {
+            if (!choices.isEmpty()) {
+                String lower = text.toLowerCase(Locale.ROOT);
+                if (!choices.contains(lower)) {
+                    throw new IllegalArgumentException(accepted());
+                }
+                return type.cast(lower);
+            }
             return type.cast(text);
         }
         if (kind == Kind.BOOLEAN) {
@@ -491,7 +535,8 @@ final class Setting<T> {
                         !((Duration) value).isNegative()
                                 && ((Duration) value).compareTo(minimumDuration()) >= 0
                                 && ((Duration) value).compareTo(Durations.MAX) <= 0;
-                    case BOOLEAN, TEXT -> true;
+                    case BOOLEAN -> true;
+                    case TEXT -> choices.isEmpty() || choices.contains(value.toString());
                 };
         if (!ok) {
             throw new IllegalArgumentException(parameter + " must be " + rangeText() + ": " + value);
@@ -508,6 +553,9 @@ final class Setting<T> {
     }
 
     private String rangeText() {
+        if (kind == Kind.TEXT) {
+            return "one of " + String.join(", ", choices);
+        }
         if (isDuration()) {
             return "between " + minimum + kind.unit + " and " + maximum + kind.unit + " (365 days)";
         }
@@ -529,7 +577,7 @@ final class Setting<T> {
             return "expected true or false";
         }
         if (kind == Kind.TEXT) {
-            return "expected text";
+            return choices.isEmpty() ? "expected text" : "expected one of " + String.join(", ", choices);
         }
         if (isDuration()) {
             return "expected " + kind.description + " from " + minimum + " to " + maximum + " (365 days)";

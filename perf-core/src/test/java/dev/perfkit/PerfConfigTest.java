@@ -339,4 +339,28 @@ class PerfConfigTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("alertPoolUtilizationWarning must be from 0% to 100%: 150");
     }
+
+    @Test
+    void redisSettings_loadFromTheEnvironment_withClearErrors() {
+        PerfConfig config = load(
+                Map.of(),
+                Map.of(
+                        "REDIS_URL",
+                        "redis://:pw@cache:6379/0",
+                        "CACHE_LEVEL",
+                        "Redis",
+                        "CACHE_COMPRESSION_THRESHOLD",
+                        "0"),
+                Map.of());
+        assertThat(config.redisUrl()).isEqualTo("redis://:pw@cache:6379/0");
+        assertThat(config.cacheLevel()).isEqualTo(dev.perfkit.cache.CacheLevel.REDIS);
+        assertThat(config.cacheCompressionThreshold()).isZero();
+        assertThat(config.describe()).contains("REDIS_URL = (set)").doesNotContain(":pw@");
+
+        assertThatThrownBy(() -> load(Map.of(), Map.of("CACHE_LEVEL", "disk"), Map.of()))
+                .isInstanceOf(PerfConfigException.class)
+                .hasMessageContaining("CACHE_LEVEL")
+                .hasMessageContaining("disk")
+                .hasMessageContaining("expected one of memory, redis, both");
+    }
 }
