@@ -92,8 +92,13 @@ public final class RedisQueryCache implements QueryCache {
     private final long originNanos;
     private final long originMillis = System.currentTimeMillis();
 
-    /** An in-process entry: the value (or ABSENT) and when it expires, as in Redis. */
-    private record Local(Object value, long expiresAtMillis) {}
+    /**
+     * An in-process entry: the value (or ABSENT) and when it expires, as in Redis. {@code exact}
+     * when the in-process level was given that very lifetime, so a read need not check the clock
+     * (it keeps a hit as cheap as the in-process cache's own); entries read from Redis, or kept
+     * shorter than the TTL their load was given, are checked.
+     */
+    private record Local(Object value, long expiresAtMillis, boolean exact) {}
 
     private RedisQueryCache(Builder builder) {
         this.name = builder.name;
@@ -337,13 +342,13 @@ public final class RedisQueryCache implements QueryCache {
             Duration kept = capped(absentTtl);
             long expires = now() + kept.toMillis();
             shareLoaded(key, Envelope.marker(Envelope.ABSENT, expires), absentTtl, seen);
-            return new Local(ABSENT, expires);
+            return new Local(ABSENT, expires, false);
         }
         loadSuccesses.increment();
         Duration kept = capped(ttl);
         long expires = now() + kept.toMillis();
         shareLoaded(key, envelope(value, expires), ttl, seen);
-        return new Local(value, expires);
+        return new Local(value, expires, kept.equals(ttl));
     }
 
     @Override
@@ -375,9 +380,10 @@ public final class RedisQueryCache implements QueryCache {
                     return null;
                 }
                 loadSuccesses.increment();
-                long expires = now() + capped(ttl).toMillis();
+                Duration kept = capped(ttl);
+                long expires = now() + kept.toMillis();
                 shareLoaded(key, envelope(value, expires), ttl, seen);
-                return new Local(value, expires);
+                return new Local(value, expires, kept.equals(ttl));
             });
         };
         CompletableFuture<Local> result =
@@ -403,7 +409,7 @@ public final class RedisQueryCache implements QueryCache {
         }
         Object held = memory.get(key);
         if (held instanceof Local local) {
-            if (now() < local.expiresAtMillis()) {
+            if (local.exact() || now() < local.expiresAtMillis()) {
                 return local;
             }
             memory.invalidate(key);
@@ -438,8 +444,8 @@ public final class RedisQueryCache implements QueryCache {
                 return null;
             }
             return switch (decoded.kind()) {
-                case Envelope.VALUE -> new Local(codec.decode(decoded.payload()), decoded.expiresAtMillis());
-                case Envelope.ABSENT -> new Local(ABSENT, decoded.expiresAtMillis());
+                case Envelope.VALUE -> new Local(codec.decode(decoded.payload()), decoded.expiresAtMillis(), false);
+                case Envelope.ABSENT -> new Local(ABSENT, decoded.expiresAtMillis(), false);
                 default -> null; // LOCAL: only its writer holds the value; load it here
             };
         } catch (ValueCodec.UnsupportedValueException e) {
@@ -468,7 +474,7 @@ public final class RedisQueryCache implements QueryCache {
         if (shared != null) {
             share(key, envelope(value, expires), ttl);
         }
-        Local local = new Local(value, expires);
+        Local local = new Local(value, expires, true);
         if (useMemory()) {
             memory.set(key, local, capped(ttl));
         } else {

@@ -203,10 +203,11 @@ final class CheckCommand implements Callable<Integer> {
         requireClass("dev.perfkit.mongo.MongoPerf", "perf-mongo", missing);
         requireClass("dev.perfkit.async.bulkhead.BulkheadTaskPools", "perf-async", missing);
         requireClass("dev.perfkit.monitor.micrometer.MicrometerPerfMonitor", "perf-monitor", missing);
+        requireClass("dev.perfkit.redis.RedisQueryCache", "perf-redis", missing);
         if (!missing.isEmpty()) {
             throw new IllegalStateException("missing " + String.join(", ", missing));
         }
-        return "perf-core, perf-memory, perf-cache, perf-db, perf-mongo, perf-async, perf-monitor (providers: "
+        return "perf-core, perf-memory, perf-cache, perf-db, perf-mongo, perf-async, perf-monitor, perf-redis (providers: "
                 + String.join(", ", found) + ")";
     }
 
