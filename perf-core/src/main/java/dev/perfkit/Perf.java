@@ -147,6 +147,25 @@ public final class Perf {
     }
 
     /**
+     * Returns the default query cache seen through a profile (seed 003 {@code
+     * get_cache_config}): its TTL for calls that give none, and, in a two-level cache, its level and
+     * compression. The view shares the default cache's entries.
+     *
+     * <pre>{@code
+     * QueryCache settings = Perf.getQueryCache("hotel_settings");   // PERF_CACHE_PROFILE_HOTEL_SETTINGS_TTL=3600
+     * settings.set("hotel:42", hotelSettings);                       // lives an hour
+     * }</pre>
+     *
+     * @param profile the profile's name (see {@link PerfConfig#cacheProfile})
+     * @return the view
+     * @throws PerfException if no implementation is on the class path (add {@code dev.perfkit:perf-cache})
+     */
+    public static QueryCache getQueryCache(String profile) {
+        requireNonNull(profile, "profile");
+        return getQueryCache().withProfile(getConfig().cacheProfile(profile));
+    }
+
+    /**
      * Returns the default memory manager, creating it on first call.
      *
      * @return the manager

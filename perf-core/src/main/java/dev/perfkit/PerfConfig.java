@@ -54,6 +54,18 @@ public final class PerfConfig {
     private final Map<Setting<?>, Object> values; // each value of its setting's type (see get)
     private final Map<Setting<?>, String> sources;
     private final MeterRegistry meterRegistry;
+    private final Map<String, ProfileSpec> profiles; // by lower-case name; fields null = the default
+
+    /** A profile as configured: each field may be missing (null), and then defaults apply. */
+    private record ProfileSpec(Duration ttl, dev.perfkit.cache.CacheLevel level, Boolean compress, Boolean warm) {
+        ProfileSpec merge(ProfileSpec later) {
+            return new ProfileSpec(
+                    later.ttl != null ? later.ttl : ttl,
+                    later.level != null ? later.level : level,
+                    later.compress != null ? later.compress : compress,
+                    later.warm != null ? later.warm : warm);
+        }
+    }
 
     private PerfConfig(Builder builder) {
         this.mode = builder.mode;
@@ -66,6 +78,7 @@ public final class PerfConfig {
             sources.put(setting, explicit != null ? builder.sources.get(setting) : "preset " + mode);
         }
         this.meterRegistry = builder.meterRegistry != null ? builder.meterRegistry : Metrics.globalRegistry;
+        this.profiles = Collections.unmodifiableMap(new LinkedHashMap<>(builder.profiles));
     }
 
     /**
@@ -97,7 +110,106 @@ public final class PerfConfig {
      *     value is invalid, or when {@code .env} exists but cannot be read
      */
     public static PerfConfig fromEnvironment() {
-        return load(System::getProperty, System::getenv, readDotEnv(Paths.get(".env")));
+        Map<String, String> dotEnv = readDotEnv(Paths.get(".env"));
+        PerfConfig config = load(System::getProperty, System::getenv, dotEnv);
+        Map<String, String> properties = new LinkedHashMap<>();
+        System.getProperties().forEach((key, value) -> properties.put(String.valueOf(key), String.valueOf(value)));
+        return withProfiles(config, properties, System.getenv(), dotEnv);
+    }
+
+    private static final java.util.regex.Pattern PROFILE_VARIABLE =
+            java.util.regex.Pattern.compile("PERF_CACHE_PROFILE_([A-Z0-9_]+?)_(TTL|LEVEL|COMPRESS|WARM)");
+    private static final java.util.regex.Pattern PROFILE_PROPERTY =
+            java.util.regex.Pattern.compile("perfkit\\.cache\\.profile\\.([a-z0-9_]+)\\.(ttl|level|compress|warm)");
+
+    /*
+     * Adds the cache profiles named in the sources: PERF_CACHE_PROFILE_<NAME>_TTL (seconds),
+     * _LEVEL (memory, redis, both), _COMPRESS and _WARM (true, false); the system property
+     * perfkit.cache.profile.<name>.ttl and so on. Precedence as for every setting.
+     */
+    static PerfConfig withProfiles(
+            PerfConfig config,
+            Map<String, String> properties,
+            Map<String, String> environment,
+            Map<String, String> dotEnv) {
+        Map<String, ProfileSpec> found = new LinkedHashMap<>();
+        readProfiles(dotEnv, PROFILE_VARIABLE, ".env file", found);
+        readProfiles(environment, PROFILE_VARIABLE, "environment variable", found);
+        readProfiles(properties, PROFILE_PROPERTY, "system property", found);
+        if (found.isEmpty()) {
+            return config;
+        }
+        Builder builder = config.toBuilder();
+        found.forEach((name, spec) -> builder.profiles.merge(name, spec, ProfileSpec::merge));
+        return builder.build();
+    }
+
+    private static void readProfiles(
+            Map<String, String> source,
+            java.util.regex.Pattern pattern,
+            String sourceName,
+            Map<String, ProfileSpec> found) {
+        source.forEach((key, raw) -> {
+            java.util.regex.Matcher matcher = pattern.matcher(key);
+            if (!matcher.matches()) {
+                return;
+            }
+            String name = matcher.group(1).toLowerCase(java.util.Locale.ROOT);
+            String field = matcher.group(2).toUpperCase(java.util.Locale.ROOT);
+            String value = raw.strip();
+            ProfileSpec spec;
+            try {
+                spec = switch (field) {
+                    case "TTL" -> new ProfileSpec(Setting.QUERY_CACHE_TTL.parse(value), null, null, null);
+                    case "LEVEL" -> new ProfileSpec(null, dev.perfkit.cache.CacheLevel.parse(value), null, null);
+                    case "COMPRESS" -> new ProfileSpec(null, null, parseFlag(value), null);
+                    default -> new ProfileSpec(null, null, null, parseFlag(value));
+                };
+            } catch (IllegalArgumentException e) {
+                throw new PerfConfigException(
+                        "Invalid " + key + " '" + raw + "' (from " + sourceName + "): " + e.getMessage());
+            }
+            found.merge(name, spec, ProfileSpec::merge);
+        });
+    }
+
+    private static boolean parseFlag(String value) {
+        if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
+            return Boolean.parseBoolean(value);
+        }
+        throw new IllegalArgumentException("expected true or false");
+    }
+
+    /**
+     * Returns the cache profile of a kind of data (seed 003 {@code get_cache_config}): what was
+     * configured for it, with every unset field from the defaults ({@code QUERY_CACHE_TTL}, {@code
+     * CACHE_LEVEL}, compressed, not warmed). A name nothing configures gets the defaults.
+     *
+     * @param name the profile's name, e.g. {@code hotel_settings} (case-insensitive)
+     * @return the profile
+     * @throws IllegalArgumentException if the name is not 1 to 64 letters, digits or _
+     */
+    public dev.perfkit.cache.CacheProfile cacheProfile(String name) {
+        requireNonNull(name, "name");
+        dev.perfkit.cache.CacheProfile defaults =
+                new dev.perfkit.cache.CacheProfile(name, queryCacheTtl(), cacheLevel(), true, false);
+        ProfileSpec spec = profiles.get(defaults.name());
+        if (spec == null) {
+            return defaults;
+        }
+        return new dev.perfkit.cache.CacheProfile(
+                defaults.name(),
+                spec.ttl != null ? spec.ttl : defaults.ttl(),
+                spec.level != null ? spec.level : defaults.level(),
+                spec.compress != null ? spec.compress : defaults.compress(),
+                spec.warm != null ? spec.warm : defaults.warm());
+    }
+
+    /** Returns every configured cache profile, by name. */
+    public Map<String, dev.perfkit.cache.CacheProfile> cacheProfiles() {
+        Map<String, dev.perfkit.cache.CacheProfile> all = new LinkedHashMap<>();
+        profiles.keySet().forEach(name -> all.put(name, cacheProfile(name)));
+        return Collections.unmodifiableMap(all);
     }
 
     /**
@@ -272,6 +384,7 @@ public final class PerfConfig {
             }
         }
         builder.meterRegistry = meterRegistry;
+        builder.profiles.putAll(profiles);
         return builder;
     }
 
@@ -610,6 +723,7 @@ public final class PerfConfig {
         return o instanceof PerfConfig other
                 && mode == other.mode
                 && values.equals(other.values)
+                && profiles.equals(other.profiles)
                 && meterRegistry == other.meterRegistry;
     }
 
@@ -636,8 +750,23 @@ public final class PerfConfig {
         private final Map<Setting<?>, Object> values = new LinkedHashMap<>();
         private final Map<Setting<?>, String> sources = new LinkedHashMap<>();
         private MeterRegistry meterRegistry;
+        private final Map<String, ProfileSpec> profiles = new LinkedHashMap<>();
 
         private Builder() {}
+
+        /**
+         * Sets a cache profile (over any configured under its name).
+         *
+         * @param profile the profile
+         * @return this builder
+         */
+        public Builder cacheProfile(dev.perfkit.cache.CacheProfile profile) {
+            requireNonNull(profile, "profile");
+            profiles.put(
+                    profile.name(),
+                    new ProfileSpec(profile.ttl(), profile.level(), profile.compress(), profile.warm()));
+            return this;
+        }
 
         private <T> Builder set(Setting<T> setting, T value, String source) {
             values.put(setting, setting.type().cast(value));

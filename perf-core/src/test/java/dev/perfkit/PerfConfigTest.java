@@ -363,4 +363,47 @@ class PerfConfigTest {
                 .hasMessageContaining("disk")
                 .hasMessageContaining("expected one of memory, redis, both");
     }
+
+    @Test
+    void cacheProfiles_fromEnvironment_mergeWithTheDefaults() {
+        Map<String, String> environment = Map.of(
+                "PERF_CACHE_PROFILE_HOTEL_SETTINGS_TTL", "3600",
+                "PERF_CACHE_PROFILE_HOTEL_SETTINGS_LEVEL", "both",
+                "PERF_CACHE_PROFILE_HOTEL_SETTINGS_COMPRESS", "true",
+                "PERF_CACHE_PROFILE_HOTEL_SETTINGS_WARM", "true",
+                "PERF_CACHE_PROFILE_SESSIONS_LEVEL", "memory");
+        PerfConfig config = PerfConfig.withProfiles(
+                load(Map.of(), environment, Map.of()),
+                Map.of("perfkit.cache.profile.sessions.ttl", "30"),
+                environment,
+                Map.of());
+
+        dev.perfkit.cache.CacheProfile hotel = config.cacheProfile("HOTEL_SETTINGS");
+        assertThat(hotel.name()).isEqualTo("hotel_settings");
+        assertThat(hotel.ttl()).isEqualTo(java.time.Duration.ofHours(1));
+        assertThat(hotel.level()).isEqualTo(dev.perfkit.cache.CacheLevel.BOTH);
+        assertThat(hotel.compress()).isTrue();
+        assertThat(hotel.warm()).isTrue();
+        dev.perfkit.cache.CacheProfile sessions = config.cacheProfile("sessions");
+        assertThat(sessions.level()).isEqualTo(dev.perfkit.cache.CacheLevel.MEMORY);
+        assertThat(sessions.ttl()).isEqualTo(java.time.Duration.ofSeconds(30));
+        assertThat(config.cacheProfiles()).containsOnlyKeys("hotel_settings", "sessions");
+        dev.perfkit.cache.CacheProfile unknown = config.cacheProfile("anything");
+        assertThat(unknown.ttl()).isEqualTo(config.queryCacheTtl());
+        assertThat(unknown.warm()).isFalse();
+        assertThat(config.toBuilder().build().cacheProfile("sessions")).isEqualTo(sessions);
+
+        assertThatThrownBy(() -> PerfConfig.withProfiles(
+                        PerfConfig.builder().build(), Map.of(), Map.of("PERF_CACHE_PROFILE_X_TTL", "soon"), Map.of()))
+                .isInstanceOf(PerfConfigException.class)
+                .hasMessageContaining("PERF_CACHE_PROFILE_X_TTL")
+                .hasMessageContaining("soon");
+        assertThatThrownBy(() -> PerfConfig.withProfiles(
+                        PerfConfig.builder().build(), Map.of(), Map.of("PERF_CACHE_PROFILE_X_LEVEL", "disk"), Map.of()))
+                .isInstanceOf(PerfConfigException.class)
+                .hasMessageContaining("disk");
+        assertThatThrownBy(() -> config.cacheProfile("no spaces"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no spaces");
+    }
 }

@@ -213,6 +213,18 @@ public interface QueryCache extends AutoCloseable {
      */
     void setMaxSize(long maxSize);
 
+    /**
+     * Returns this cache seen through a profile: {@code set(key, value)} and {@code getOrLoad(key,
+     * loader)} use the profile's TTL; a two-level cache also honours its level and compression.
+     * The view shares this cache's entries and does not own it: closing the view does nothing.
+     *
+     * @param profile the profile
+     * @return the view
+     */
+    default QueryCache withProfile(CacheProfile profile) {
+        return new ProfiledQueryCache(this, profile);
+    }
+
     /** Releases resources (metrics, memory-pressure registration) and drops the entries. Idempotent. */
     @Override
     void close();

@@ -718,4 +718,24 @@ public abstract class QueryCacheContract {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("absentTtl");
     }
+
+    @Test
+    void withProfile_usesTheProfilesTtl_sharesEntries_andClosingTheViewKeepsTheCache() {
+        QueryCache settings = cache.withProfile(CacheProfile.of("hotel_settings", Duration.ofHours(1)));
+        settings.set("hotel:1", "quiet hours 22-7");
+        Object loaded = settings.getOrLoad("hotel:2", () -> "pool open");
+
+        assertThat(cache.get("hotel:1")).isEqualTo("quiet hours 22-7"); // one cache, two views
+        assertThat(loaded).isEqualTo("pool open");
+        ticker.advance(Duration.ofMinutes(59));
+        assertThat(settings.get("hotel:1")).isEqualTo("quiet hours 22-7");
+        assertThat(settings.get("hotel:2")).isEqualTo("pool open");
+        ticker.advance(Duration.ofMinutes(2));
+        assertThat(settings.get("hotel:1")).isNull();
+        assertThat(settings.get("hotel:2")).isNull();
+
+        settings.close();
+        cache.set("k", "v");
+        assertThat(cache.get("k")).isEqualTo("v");
+    }
 }

@@ -78,6 +78,11 @@ public final class RedisQueryCache implements QueryCache {
     private final ValueCodec codec;
     private final long compressionThreshold;
     private final Duration defaultTtl;
+    private final Options defaults;
+
+    /** What a profile changes per call: levels, compression threshold, default TTL. */
+    private record Options(CacheLevel level, long compressionThreshold, Duration defaultTtl) {}
+
     private final Duration degradedTtl;
     private final MeterRegistry meterRegistry;
     private final List<Meter> meters = new ArrayList<>();
@@ -106,6 +111,7 @@ public final class RedisQueryCache implements QueryCache {
         this.codec = builder.codec;
         this.compressionThreshold = builder.compressionThreshold;
         this.defaultTtl = builder.defaultTtl;
+        this.defaults = new Options(builder.level, builder.compressionThreshold, builder.defaultTtl);
         this.degradedTtl = builder.degradedTtl;
         this.meterRegistry = builder.meterRegistry;
         this.ticker = builder.ticker;
@@ -247,17 +253,21 @@ public final class RedisQueryCache implements QueryCache {
 
     @Override
     public Object get(String key) {
+        return get(key, defaults);
+    }
+
+    private Object get(String key, Options o) {
         requireNonNull(key, "key");
-        Local local = fresh(key);
+        Local local = fresh(key, o);
         if (local != null) {
             memoryHits.increment();
             return local.value == ABSENT ? null : local.value;
         }
-        if (!usesShared()) {
+        if (!usesShared(o)) {
             misses.increment();
             return null;
         }
-        Local fetched = useMemory() ? memory.getOrLoad(key, defaultTtl, () -> fetch(key)) : fetch(key);
+        Local fetched = useMemory(o) ? memory.getOrLoad(key, o.defaultTtl(), () -> fetch(key)) : fetch(key);
         if (fetched == null) {
             misses.increment();
             return null;
@@ -279,7 +289,7 @@ public final class RedisQueryCache implements QueryCache {
 
     @Override
     public <V> V getOrLoad(String key, Duration ttl, Supplier<V> loader) {
-        return load(key, ttl, null, loader);
+        return load(key, ttl, null, loader, defaults);
     }
 
     @Override
@@ -288,30 +298,30 @@ public final class RedisQueryCache implements QueryCache {
         if (absentTtl.isNegative()) {
             throw new IllegalArgumentException("absentTtl must not be negative: " + absentTtl);
         }
-        return load(key, ttl, absentTtl.isZero() ? null : absentTtl, loader);
+        return load(key, ttl, absentTtl.isZero() ? null : absentTtl, loader, defaults);
     }
 
     @SuppressWarnings("unchecked")
-    private <V> V load(String key, Duration ttl, Duration absentTtl, Supplier<V> loader) {
+    private <V> V load(String key, Duration ttl, Duration absentTtl, Supplier<V> loader, Options o) {
         requireNonNull(key, "key");
         Durations.checkPositive("ttl", ttl);
         requireNonNull(loader, "loader");
-        Local local = fresh(key);
+        Local local = fresh(key, o);
         if (local != null) {
             memoryHits.increment();
             return local.value == ABSENT ? null : (V) local.value;
         }
         boolean[] loaded = {false};
         Supplier<Local> both = () -> {
-            SharedLevel.Read seen = read(key);
+            SharedLevel.Read seen = usesShared(o) ? read(key) : null;
             Local found = decode(key, seen);
             if (found != null) {
                 return found;
             }
             loaded[0] = true;
-            return loadAndShare(key, ttl, absentTtl, loader, seen);
+            return loadAndShare(key, ttl, absentTtl, loader, seen, o);
         };
-        Local result = useMemory() ? memory.getOrLoad(key, ttl, both) : both.get();
+        Local result = useMemory(o) ? memory.getOrLoad(key, ttl, both) : both.get();
         if (loaded[0]) {
             misses.increment();
         } else if (result != null) {
@@ -323,7 +333,7 @@ public final class RedisQueryCache implements QueryCache {
     }
 
     private <V> Local loadAndShare(
-            String key, Duration ttl, Duration absentTtl, Supplier<V> loader, SharedLevel.Read seen) {
+            String key, Duration ttl, Duration absentTtl, Supplier<V> loader, SharedLevel.Read seen, Options o) {
         long start = System.nanoTime();
         V value;
         try {
@@ -347,7 +357,7 @@ public final class RedisQueryCache implements QueryCache {
         loadSuccesses.increment();
         Duration kept = capped(ttl);
         long expires = now() + kept.toMillis();
-        shareLoaded(key, envelope(value, expires), ttl, seen);
+        shareLoaded(key, envelope(value, expires, o), ttl, seen);
         return new Local(value, expires, kept.equals(ttl));
     }
 
@@ -355,16 +365,22 @@ public final class RedisQueryCache implements QueryCache {
     @SuppressWarnings("unchecked")
     public <V> CompletableFuture<V> getOrLoadAsync(
             String key, Duration ttl, Supplier<? extends CompletionStage<V>> loader) {
+        return getOrLoadAsync(key, ttl, loader, defaults);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <V> CompletableFuture<V> getOrLoadAsync(
+            String key, Duration ttl, Supplier<? extends CompletionStage<V>> loader, Options o) {
         requireNonNull(key, "key");
         Durations.checkPositive("ttl", ttl);
         requireNonNull(loader, "loader");
-        Local local = fresh(key);
+        Local local = fresh(key, o);
         if (local != null) {
             memoryHits.increment();
             return CompletableFuture.completedFuture(local.value == ABSENT ? null : (V) local.value);
         }
         Supplier<CompletionStage<Local>> both = () -> {
-            SharedLevel.Read seen = read(key);
+            SharedLevel.Read seen = usesShared(o) ? read(key) : null;
             Local found = decode(key, seen);
             if (found != null) {
                 redisHits.increment();
@@ -382,12 +398,13 @@ public final class RedisQueryCache implements QueryCache {
                 loadSuccesses.increment();
                 Duration kept = capped(ttl);
                 long expires = now() + kept.toMillis();
-                shareLoaded(key, envelope(value, expires), ttl, seen);
+                shareLoaded(key, envelope(value, expires, o), ttl, seen);
                 return new Local(value, expires, kept.equals(ttl));
             });
         };
-        CompletableFuture<Local> result =
-                useMemory() ? memory.getOrLoadAsync(key, ttl, both) : both.get().toCompletableFuture();
+        CompletableFuture<Local> result = useMemory(o)
+                ? memory.getOrLoadAsync(key, ttl, both)
+                : both.get().toCompletableFuture();
         return result.thenApply(entry -> entry == null || entry.value == ABSENT ? null : (V) entry.value);
     }
 
@@ -403,8 +420,8 @@ public final class RedisQueryCache implements QueryCache {
     }
 
     /** The in-process entry of a key if it has not expired; an expired one is dropped. */
-    private Local fresh(String key) {
-        if (!useMemory()) {
+    private Local fresh(String key, Options o) {
+        if (!useMemory(o)) {
             return null;
         }
         Object held = memory.get(key);
@@ -419,7 +436,7 @@ public final class RedisQueryCache implements QueryCache {
 
     /** Reads the shared level; null when it is not in use or unavailable. */
     private SharedLevel.Read read(String key) {
-        if (!usesShared()) {
+        if (shared == null || !shared.available()) {
             return null;
         }
         try {
@@ -432,6 +449,129 @@ public final class RedisQueryCache implements QueryCache {
     /** Reads the shared level; null when it has nothing usable (or is unavailable). */
     private Local fetch(String key) {
         return decode(key, read(key));
+    }
+
+    @Override
+    public QueryCache withProfile(dev.perfkit.cache.CacheProfile profile) {
+        requireNonNull(profile, "profile");
+        return new ProfileView(
+                profile,
+                new Options(
+                        profile.level(), profile.compress() ? compressionThreshold : Long.MAX_VALUE, profile.ttl()));
+    }
+
+    /*
+     * The cache through a profile: its level, compression and TTL per call; invalidation, stats
+     * and size are the cache's. A view does not own the cache: close() does nothing.
+     */
+    private final class ProfileView implements QueryCache {
+        private final dev.perfkit.cache.CacheProfile profile;
+        private final Options options;
+
+        ProfileView(dev.perfkit.cache.CacheProfile profile, Options options) {
+            this.profile = profile;
+            this.options = options;
+        }
+
+        @Override
+        public void set(String key, Object value) {
+            RedisQueryCache.this.set(key, value, options.defaultTtl(), options);
+        }
+
+        @Override
+        public void set(String key, Object value, Duration ttl) {
+            RedisQueryCache.this.set(key, value, ttl, options);
+        }
+
+        @Override
+        public Object get(String key) {
+            return RedisQueryCache.this.get(key, options);
+        }
+
+        @Override
+        public <V> V get(String key, Class<V> type) {
+            requireNonNull(type, "type");
+            return type.cast(get(key));
+        }
+
+        @Override
+        public <V> V getOrLoad(String key, Duration ttl, Supplier<V> loader) {
+            return load(key, ttl, null, loader, options);
+        }
+
+        @Override
+        public <V> V getOrLoad(String key, Supplier<V> loader) {
+            return load(key, options.defaultTtl(), null, loader, options);
+        }
+
+        @Override
+        public <V> V getOrLoad(String key, Duration ttl, Duration absentTtl, Supplier<V> loader) {
+            requireNonNull(absentTtl, "absentTtl");
+            if (absentTtl.isNegative()) {
+                throw new IllegalArgumentException("absentTtl must not be negative: " + absentTtl);
+            }
+            return load(key, ttl, absentTtl.isZero() ? null : absentTtl, loader, options);
+        }
+
+        @Override
+        public <V> CompletableFuture<V> getOrLoadAsync(
+                String key, Duration ttl, Supplier<? extends CompletionStage<V>> loader) {
+            return RedisQueryCache.this.getOrLoadAsync(key, ttl, loader, options);
+        }
+
+        @Override
+        public <A, V> Function<A, V> cacheable(String keyPrefix, Duration ttl, Function<A, V> query) {
+            requireNonNull(keyPrefix, "keyPrefix");
+            Durations.checkPositive("ttl", ttl);
+            requireNonNull(query, "query");
+            return argument -> {
+                requireNonNull(argument, "argument");
+                return getOrLoad(keyPrefix + argument, ttl, () -> query.apply(argument));
+            };
+        }
+
+        @Override
+        public boolean invalidate(String key) {
+            return RedisQueryCache.this.invalidate(key);
+        }
+
+        @Override
+        public long invalidatePrefix(String prefix) {
+            return RedisQueryCache.this.invalidatePrefix(prefix);
+        }
+
+        @Override
+        public void clear() {
+            RedisQueryCache.this.clear();
+        }
+
+        @Override
+        public CacheStats stats() {
+            return RedisQueryCache.this.stats();
+        }
+
+        @Override
+        public long getMaxSize() {
+            return RedisQueryCache.this.getMaxSize();
+        }
+
+        @Override
+        public void setMaxSize(long maxSize) {
+            RedisQueryCache.this.setMaxSize(maxSize);
+        }
+
+        @Override
+        public QueryCache withProfile(dev.perfkit.cache.CacheProfile other) {
+            return RedisQueryCache.this.withProfile(other);
+        }
+
+        @Override
+        public void close() {}
+
+        @Override
+        public String toString() {
+            return RedisQueryCache.this + " with profile " + profile.name();
+        }
     }
 
     private Local decode(String key, SharedLevel.Read read) {
@@ -463,6 +603,10 @@ public final class RedisQueryCache implements QueryCache {
 
     @Override
     public void set(String key, Object value, Duration ttl) {
+        set(key, value, ttl, defaults);
+    }
+
+    private void set(String key, Object value, Duration ttl, Options o) {
         requireNonNull(key, "key");
         requireNonNull(value, "value");
         Durations.checkNonNegative("ttl", ttl);
@@ -471,20 +615,20 @@ public final class RedisQueryCache implements QueryCache {
             return;
         }
         long expires = now() + capped(ttl).toMillis();
-        if (shared != null) {
-            share(key, envelope(value, expires), ttl);
+        if (shared != null && o.level() != CacheLevel.MEMORY) {
+            share(key, envelope(value, expires, o), ttl);
         }
         Local local = new Local(value, expires, true);
-        if (useMemory()) {
+        if (useMemory(o)) {
             memory.set(key, local, capped(ttl));
         } else {
             memory.invalidate(key); // at level REDIS, a degraded-mode copy must not outlive this write
         }
     }
 
-    private byte[] envelope(Object value, long expires) {
+    private byte[] envelope(Object value, long expires, Options o) {
         try {
-            return Envelope.value(codec.encode(value), expires, compressionThreshold);
+            return Envelope.value(codec.encode(value), expires, o.compressionThreshold());
         } catch (ValueCodec.UnsupportedValueException e) {
             warnOnce(value.getClass().getName(), e.getMessage() + "; such values stay in this instance's memory");
             return Envelope.marker(Envelope.LOCAL, expires);
@@ -608,12 +752,12 @@ public final class RedisQueryCache implements QueryCache {
     }
 
     /** Whether reads and writes use the in-process level now. */
-    private boolean useMemory() {
-        return level != CacheLevel.REDIS || !isRedisAvailable();
+    private boolean useMemory(Options o) {
+        return o.level() != CacheLevel.REDIS || !isRedisAvailable();
     }
 
-    private boolean usesShared() {
-        return shared != null && shared.available();
+    private boolean usesShared(Options o) {
+        return o.level() != CacheLevel.MEMORY && shared != null && shared.available();
     }
 
     /** While Redis is away, in-process entries live at most the degraded TTL. */

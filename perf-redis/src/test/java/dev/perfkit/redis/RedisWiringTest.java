@@ -40,6 +40,26 @@ class RedisWiringTest {
     }
 
     @Test
+    void namedProfiles_throughTheFacade_shareTheDefaultCache() {
+        try (EmbeddedRedis redis = EmbeddedRedis.start()) {
+            Perf.configure(PerfConfig.builder()
+                    .redisUrl(redis.uri())
+                    .cacheProfile(dev.perfkit.cache.CacheProfile.of("sessions", Duration.ofMinutes(1))
+                            .withLevel(CacheLevel.MEMORY))
+                    .meterRegistry(new SimpleMeterRegistry())
+                    .build());
+            RedisQueryCache cache = (RedisQueryCache) Perf.getQueryCache();
+            assertThat(cache.awaitRedis(Duration.ofSeconds(10))).isTrue();
+            Perf.getQueryCache("sessions").set("session:1", "token");
+            Perf.getQueryCache("hotel_settings").set("hotel:1", "quiet");
+            assertThat(cache.get("session:1")).isEqualTo("token");
+            assertThat(Perf.getConfig().cacheProfile("hotel_settings").level()).isEqualTo(CacheLevel.BOTH);
+            assertThat(Perf.getQueryCache("hotel_settings").get("hotel:1")).isEqualTo("quiet");
+            assertThat(cache.redisStats().redisHits()).isZero();
+        }
+    }
+
+    @Test
     void withoutRedisUrl_theCacheStaysInMemory() {
         Perf.configure(
                 PerfConfig.builder().meterRegistry(new SimpleMeterRegistry()).build());

@@ -447,6 +447,40 @@ class TwoLevelCacheTest {
     }
 
     @Test
+    void profiles_chooseLevelCompressionAndTtlPerKindOfData() throws Exception {
+        List<RedisQueryCache> bot = instances(2, SharedLevel.Invalidation.AUTO);
+        dev.perfkit.cache.CacheProfile sessions = dev.perfkit.cache.CacheProfile.of("sessions", Duration.ofMinutes(1))
+                .withLevel(CacheLevel.MEMORY);
+        dev.perfkit.cache.CacheProfile pages = dev.perfkit.cache.CacheProfile.of("pages", Duration.ofMinutes(10))
+                .withLevel(CacheLevel.REDIS)
+                .withCompress(false);
+        String page = "row ".repeat(1_000);
+
+        bot.get(0).withProfile(sessions).set("session:1", "token");
+        bot.get(0).withProfile(pages).set("page:1", page);
+
+        assertThat(bot.get(0).get("session:1")).isEqualTo("token");
+        assertThat(bot.get(1).get("session:1")).as("memory level: never shared").isNull();
+        assertThat(bot.get(1).withProfile(pages).get("page:1")).isEqualTo(page);
+        long memoryHitsBefore = bot.get(1).redisStats().memoryHits();
+        assertThat(bot.get(1).withProfile(pages).get("page:1")).isEqualTo(page);
+        assertThat(bot.get(1).redisStats().memoryHits())
+                .as("redis level: read from Redis every time")
+                .isEqualTo(memoryHitsBefore);
+        RedisClient raw = RedisClient.create(redis.uri());
+        try (StatefulRedisConnection<String, byte[]> connection =
+                raw.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE))) {
+            String key = "perfkit:cache:" + bot.get(0).name() + ":page:1";
+            assertThat(Envelope.isCompressed(connection.sync().get(key))).isFalse();
+            assertThat(connection.sync().pttl(key)).isBetween(590_000L, 600_000L); // the profile's TTL
+            assertThat(connection.sync().exists("perfkit:cache:" + bot.get(0).name() + ":session:1"))
+                    .isZero();
+        } finally {
+            raw.shutdown();
+        }
+    }
+
+    @Test
     void badInput_failsClearlyWithoutEchoingAPassword() {
         assertThatThrownBy(() -> RedisQueryCache.builder().build())
                 .isInstanceOf(IllegalArgumentException.class)
