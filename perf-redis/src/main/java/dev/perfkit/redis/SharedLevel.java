@@ -231,7 +231,17 @@ final class SharedLevel implements AutoCloseable {
     private static final String STORE_LOADED = "if (redis.call('GET', KEYS[2]) or '0') == ARGV[1]"
             + " and (redis.call('GET', KEYS[3]) or '0') == ARGV[2] then"
             + " return redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4], 'NX') end return false";
-    private static final String INVALIDATE = "redis.call('INCR', KEYS[2]) return redis.call('UNLINK', KEYS[1])";
+    /*
+     * Bumps the key's generation, then deletes it. The SET first makes the key "modified" even when
+     * it was absent, so that client tracking tells every instance: one of them may be loading the
+     * key into its memory right now, from a source read before this invalidation.
+     */
+    private static final String INVALIDATE = "redis.call('INCR', KEYS[2])"
+            + " local existed = redis.call('EXISTS', KEYS[1])"
+            + " redis.call('SET', KEYS[1], '', 'PX', 1000) redis.call('UNLINK', KEYS[1]) return existed";
+    /** A key whose modification tells tracking instances "invalidate this prefix": see deletePrefix. */
+    private static final String PREFIX_MARKER = "\u0000prefix:";
+
     private static final int STRIPES = 4096;
     private static final byte[] ZERO = "0".getBytes(StandardCharsets.US_ASCII);
 
@@ -316,6 +326,12 @@ final class SharedLevel implements AutoCloseable {
 
     private long scanAndUnlink(String prefix) {
         Long unused = call(() -> commands().incr(allKey())); // first: loads in flight must not store after this
+        if (active == Invalidation.TRACKING) {
+            // Tracking reports keys, not prefixes: modifying a marker key whose name carries the
+            // prefix tells every instance to drop the prefix from memory (loads in flight included).
+            String marker = namespace + PREFIX_MARKER + prefix;
+            String unusedReply = call(() -> commands().set(marker, new byte[0], SetArgs.Builder.px(1_000)));
+        }
         ScanArgs args =
                 ScanArgs.Builder.matches(escapeGlob(namespace + prefix) + "*").limit(SCAN_BATCH);
         ScanCursor cursor = ScanCursor.INITIAL;
@@ -578,7 +594,9 @@ final class SharedLevel implements AutoCloseable {
         }
         for (Object key : list) {
             String text = key instanceof ByteBuffer buffer ? StringCodec.UTF8.decodeKey(buffer) : String.valueOf(key);
-            if (text.startsWith(namespace)) {
+            if (text.startsWith(namespace + PREFIX_MARKER)) {
+                listener.invalidatePrefix(text.substring(namespace.length() + PREFIX_MARKER.length()));
+            } else if (text.startsWith(namespace)) {
                 listener.invalidateKey(text.substring(namespace.length()));
             }
         }

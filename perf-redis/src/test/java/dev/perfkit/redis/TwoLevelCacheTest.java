@@ -214,6 +214,55 @@ class TwoLevelCacheTest {
                 .isPositive();
     }
 
+    /**
+     * The race client tracking alone would miss: b loads a key that Redis does not hold, from a
+     * source read before a's invalidation; a's invalidation must still reach b's memory, so b's
+     * stale load is not kept.
+     */
+    @ParameterizedTest
+    @EnumSource(
+            value = SharedLevel.Invalidation.class,
+            names = {"TRACKING", "PUBSUB"})
+    void invalidationOfAKeyRedisDoesNotHold_stillCancelsAnotherInstancesLoad(SharedLevel.Invalidation mode)
+            throws Exception {
+        List<RedisQueryCache> bot = instances(2, mode);
+        RedisQueryCache a = bot.get(0);
+        RedisQueryCache b = bot.get(1);
+        long[] database = {1};
+        for (String method : List.of("key", "prefix")) {
+            String key = method + ":k";
+            java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CompletableFuture<Long> load = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> b.getOrLoad(key, Duration.ofMinutes(5), () -> {
+                        long read = database[0]; // the source, read before the write below
+                        reading.countDown();
+                        try {
+                            release.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        return read;
+                    }));
+            reading.await();
+            long heard = b.redisStats().invalidationsReceived();
+            database[0]++;
+            if (method.equals("key")) {
+                a.invalidate(key);
+            } else {
+                a.invalidatePrefix(method + ":");
+            }
+            long current = database[0];
+            // b hears of it while its load is still reading the old source...
+            await().atMost(ARRIVAL).until(() -> b.redisStats().invalidationsReceived() > heard);
+            release.countDown();
+            assertThat(load.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(current - 1);
+            // ...so the stale load is not kept: the next read loads the new value.
+            assertThat(b.getOrLoad(key, Duration.ofMinutes(5), () -> database[0]))
+                    .isEqualTo(current);
+        }
+    }
+
     @Test
     void redisStoppedMidRun_noErrorReachesTheHost_nothingStaleAfterRecovery() {
         List<RedisQueryCache> bot = instances(2, SharedLevel.Invalidation.AUTO);
