@@ -98,6 +98,11 @@ final class ProfiledQueryCache implements QueryCache {
     }
 
     @Override
+    public boolean isShared() {
+        return cache.isShared();
+    }
+
+    @Override
     public QueryCache withProfile(CacheProfile other) {
         return cache.withProfile(other);
     }

@@ -214,6 +214,17 @@ public interface QueryCache extends AutoCloseable {
     void setMaxSize(long maxSize);
 
     /**
+     * Returns whether other processes see this cache's entries (a shared level, such as Redis), so
+     * that callers who keep their own knowledge of what is cached (the MongoDB cached collection's
+     * read index) know that another process may cache what they never read.
+     *
+     * @return false for an in-process cache
+     */
+    default boolean isShared() {
+        return false;
+    }
+
+    /**
      * Returns this cache seen through a profile: {@code set(key, value)} and {@code getOrLoad(key,
      * loader)} use the profile's TTL; a two-level cache also honours its level and compression.
      * The view shares this cache's entries and does not own it: closing the view does nothing.

@@ -111,6 +111,10 @@ public final class CachedCollection<T> {
     private static final int MAX_RESOLVED = 16_384;
 
     private final String prefix;
+    /** Every wrapper's entries for this namespace, in every process: what a write drops when the cache is shared. */
+    private final String namespacePrefix;
+
+    private final boolean sharedCache;
     private final boolean readOnlyDocuments;
     private final boolean precise;
     private final long indexTtlNanos;
@@ -131,10 +135,16 @@ public final class CachedCollection<T> {
         // client (cluster) it belongs to, and two servers with the same database and collection
         // names must never read each other's documents from a shared cache. The document class,
         // read preference and read concern that shape the results are in the prefix too.
-        this.prefix = "mongo:" + namespace.getFullName() + '\u0000' + SCOPES.incrementAndGet() + ':'
+        // A shared cache (Redis) is shared by the processes of one bot, which read one deployment:
+        // there the scope is the same in every process, so they share entries; name the cache per
+        // deployment (docs/redis.md).
+        this.prefix = "mongo:" + namespace.getFullName() + '\u0000'
+                + (cache.isShared() ? "shared" : String.valueOf(SCOPES.incrementAndGet())) + ':'
                 + collection.getDocumentClass().getName() + ':'
                 + collection.getReadPreference().getName() + ':'
                 + collection.getReadConcern().asDocument().toJson() + '\u0000';
+        this.namespacePrefix = "mongo:" + namespace.getFullName() + '\u0000';
+        this.sharedCache = cache.isShared();
         this.readOnlyDocuments = collection.getDocumentClass() == Document.class;
         this.precise = readOnlyDocuments;
         // The index must know a read at least as long as the cache may hold it.
@@ -732,7 +742,7 @@ public final class CachedCollection<T> {
      */
     public long invalidate() {
         index.reads.clear();
-        return cache.invalidatePrefix(prefix);
+        return cache.invalidatePrefix(sharedCache ? namespacePrefix : prefix);
     }
 
     /** Returns the wrapped collection, for operations the wrapper does not offer (they bypass the cache). */
@@ -782,6 +792,12 @@ public final class CachedCollection<T> {
         if (changes.isEmpty()) {
             return;
         }
+        if (sharedCache) {
+            // Other processes cache reads this process's index never saw: drop the collection's
+            // reads everywhere (precise invalidation stays within one process for now).
+            invalidateAll();
+            return;
+        }
         for (String key : index.inFlight) {
             cache.invalidate(key); // a load that raced this write must not publish
         }
@@ -809,7 +825,7 @@ public final class CachedCollection<T> {
     /** Forgets every read, then drops every cached read of the collection (in that order: see ReadIndex). */
     private void invalidateAll() {
         index.reads.clear();
-        cache.invalidatePrefix(prefix);
+        long unused = cache.invalidatePrefix(sharedCache ? namespacePrefix : prefix);
     }
 
     @SuppressWarnings("unchecked")

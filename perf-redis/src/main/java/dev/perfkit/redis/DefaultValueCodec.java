@@ -106,6 +106,10 @@ public final class DefaultValueCodec implements ValueCodec {
             return tagged(BSON, Bson.encode(value));
         }
         String type = value.getClass().getName();
+        if (value instanceof java.util.Collection<?> || value instanceof java.util.Map<?, ?>) {
+            throw new UnsupportedValueException(type + ": collections and maps are not shared through Redis by"
+                    + " the default codec (wrap them in an allowed record, or supply a ValueCodec)");
+        }
         if (!allowed.contains(type)) {
             throw new UnsupportedValueException(type + " is not on the codec's allow-list: build the cache with"
                     + " .codec(DefaultValueCodec.allowing(List.of("

@@ -451,6 +451,12 @@ public final class RedisQueryCache implements QueryCache {
         return decode(key, read(key));
     }
 
+    /** Shared unless the level is memory: other instances see its entries. */
+    @Override
+    public boolean isShared() {
+        return level != CacheLevel.MEMORY;
+    }
+
     @Override
     public QueryCache withProfile(dev.perfkit.cache.CacheProfile profile) {
         requireNonNull(profile, "profile");
@@ -563,6 +569,11 @@ public final class RedisQueryCache implements QueryCache {
         @Override
         public QueryCache withProfile(dev.perfkit.cache.CacheProfile other) {
             return RedisQueryCache.this.withProfile(other);
+        }
+
+        @Override
+        public boolean isShared() {
+            return options.level() != CacheLevel.MEMORY;
         }
 
         @Override
