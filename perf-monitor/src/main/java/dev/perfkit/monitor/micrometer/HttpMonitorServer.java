@@ -39,13 +39,14 @@ import org.slf4j.LoggerFactory;
  * Defences: loopback by default, and a non-loopback address only with an admin token; admin actions
  * need "Authorization: Bearer <token>" compared in constant time (both sides hashed first, so the
  * length does not leak either); header blocks over 16 KiB get 431 and bodies over 1 KiB get 413
- * without being read; a bounded pool of 4 threads with a bounded queue serves requests (excess
+ * (drained up to 1 MiB so the answer arrives); a bounded pool of 4 threads with a bounded queue serves requests (excess
  * connections are refused, the server lives on); every handler failure is a JSON 500.
  */
 final class HttpMonitorServer implements MonitorServer {
     private static final Logger log = LoggerFactory.getLogger(HttpMonitorServer.class);
     static final int MAX_HEADER_BYTES = 16 * 1024;
     static final int MAX_BODY_BYTES = 1024;
+    static final int DRAIN_LIMIT = 1024 * 1024;
     private static final int THREADS = 4;
     private static final int QUEUE = 512;
     private static final AtomicInteger SERVERS = new AtomicInteger();
@@ -257,28 +258,34 @@ final class HttpMonitorServer implements MonitorServer {
         return total;
     }
 
-    /** Reads and discards a small body; false when it is larger than allowed (not read then). */
+    /**
+     * Reads and discards the body; false when it is larger than allowed. An oversized body is
+     * still read (and thrown away) up to {@link #DRAIN_LIMIT}, so that the 413 reaches the client
+     * instead of a reset connection; beyond that the server stops reading.
+     */
     private static boolean drainBody(HttpExchange exchange) throws IOException {
         String length = exchange.getRequestHeaders().getFirst("Content-Length");
+        long declared = -1;
         if (length != null) {
             try {
-                if (Long.parseLong(length.strip()) > MAX_BODY_BYTES) {
-                    return false;
-                }
+                declared = Long.parseLong(length.strip());
             } catch (NumberFormatException e) {
+                return false;
+            }
+            if (declared > DRAIN_LIMIT) {
                 return false;
             }
         }
         InputStream body = exchange.getRequestBody();
-        byte[] buffer = new byte[256];
+        byte[] buffer = new byte[8192];
         long read = 0;
         for (int n; (n = body.read(buffer)) > 0; ) {
             read += n;
-            if (read > MAX_BODY_BYTES) {
+            if (read > DRAIN_LIMIT) {
                 return false;
             }
         }
-        return true;
+        return read <= MAX_BODY_BYTES && declared <= MAX_BODY_BYTES;
     }
 
     private Response prometheus() {
