@@ -686,7 +686,7 @@ final class SharedLevel implements AutoCloseable {
                     if (current == null) {
                         current = DefaultClientResources.builder()
                                 .ioThreadPoolSize(2)
-                                .computationThreadPoolSize(1)
+                                .computationThreadPoolSize(2)
                                 .threadFactoryProvider(poolName -> runnable -> {
                                     Thread thread = new Thread(runnable, "perfkit-lettuce-" + poolName);
                                     thread.setDaemon(true);

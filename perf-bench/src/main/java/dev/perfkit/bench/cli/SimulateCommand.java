@@ -2,6 +2,7 @@ package dev.perfkit.bench.cli;
 
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.HdrHistogram.Histogram;
@@ -61,6 +62,20 @@ final class SimulateCommand implements Callable<Integer> {
         }
     }
 
+    @Option(
+            names = "--instances",
+            defaultValue = "1",
+            description = "Run the bank bot as this many instances on one MongoDB, without a cache, with a cache"
+                    + " per instance and with the two-level cache sharing one Redis (default: ${DEFAULT-VALUE})")
+    int instances;
+
+    @Option(
+            names = "--redis",
+            defaultValue = "${env:REDIS_URL}",
+            paramLabel = "URI",
+            description = "Redis for --instances: embedded (default when REDIS_URL is unset) or redis://...")
+    String redis;
+
     @Mixin
     MongoOption mongo = new MongoOption();
 
@@ -84,6 +99,28 @@ final class SimulateCommand implements Callable<Integer> {
             return PerfkitCli.FAILED;
         }
         PrintWriter out = spec.commandLine().getOut();
+        if (instances < 1) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "--instances must be positive: " + instances);
+        }
+        if (instances > 1) {
+            if (users < 2) {
+                throw new picocli.CommandLine.ParameterException(
+                        spec.commandLine(), "--users must be at least 2: " + users);
+            }
+            out.printf(
+                    "Simulating %d instances of the bank bot (%d threads each), %d users, %d s per configuration,"
+                            + " seed %d...%n",
+                    instances, InstancesSimulation.THREADS_PER_INSTANCE, users, seconds, seed);
+            out.flush();
+            List<InstancesSimulation.RunResult> results =
+                    new InstancesSimulation(instances, users, Duration.ofSeconds(seconds), seed).run(mongo.uri, redis);
+            out.print(renderInstances(results));
+            out.flush();
+            boolean twoLevelStale = results.stream()
+                    .anyMatch(r -> r.mode() == InstancesSimulation.Mode.TWO_LEVEL && r.staleReads() > 0);
+            return twoLevelStale ? PerfkitCli.FAILED : 0;
+        }
         if (workload == Workload.CHAT) {
             out.printf(
                     "Simulating a chat bot with %d members for %d s with seed %d, %d threads...%n",
@@ -152,6 +189,65 @@ final class SimulateCommand implements Callable<Integer> {
         text.append("\nWhat the profiler found in the toolkit-off run:\n");
         result.findings().forEach(finding -> text.append("  - ").append(finding).append('\n'));
         return text.toString();
+    }
+
+    static String renderInstances(List<InstancesSimulation.RunResult> results) {
+        StringBuilder text = new StringBuilder();
+        String row = "%-34s" + "%20s".repeat(results.size()) + "%n";
+        Object[] header = new Object[results.size() + 1];
+        header[0] = "";
+        for (int i = 0; i < results.size(); i++) {
+            header[i + 1] = results.get(i).mode().label;
+        }
+        text.append(String.format(Locale.ROOT, row, header));
+        appendRow(text, row, "commands", results, r -> String.valueOf(r.commands()));
+        appendRow(text, row, "commands/s", results, r -> fmt(r.commandsPerSecond()));
+        appendRow(
+                text,
+                row,
+                "MongoDB round trips per command",
+                results,
+                r -> fmt((double) r.roundTrips() / Math.max(1, r.commands())));
+        appendRow(text, row, "balance p50/p95/p99 (µs)", results, r -> percentiles(r.reads()));
+        appendRow(text, row, "transfer p50/p95/p99 (µs)", results, r -> percentiles(r.transfers()));
+        appendRow(
+                text,
+                row,
+                "hits in the instance's memory",
+                results,
+                r -> r.lookups() == 0 ? "-" : fmt((double) r.memoryHits() / r.lookups()));
+        appendRow(
+                text,
+                row,
+                "hits in Redis (cross-instance)",
+                results,
+                r -> r.lookups() == 0 ? "-" : fmt((double) r.redisHits() / r.lookups()));
+        appendRow(
+                text,
+                row,
+                "stale reads (> " + InstancesSimulation.WINDOW.toMillis() + " ms old)",
+                results,
+                r -> String.valueOf(r.staleReads()));
+        text.append(String.format(
+                Locale.ROOT,
+                "%nA stale read returned a balance older than a transfer acknowledged more than %d ms before the read"
+                        + " began. Per-instance caches cannot see each other's writes; the two-level cache must show 0.%n",
+                InstancesSimulation.WINDOW.toMillis()));
+        return text.toString();
+    }
+
+    private static void appendRow(
+            StringBuilder text,
+            String row,
+            String label,
+            List<InstancesSimulation.RunResult> results,
+            java.util.function.Function<InstancesSimulation.RunResult, String> cell) {
+        Object[] cells = new Object[results.size() + 1];
+        cells[0] = label;
+        for (int i = 0; i < results.size(); i++) {
+            cells[i + 1] = cell.apply(results.get(i));
+        }
+        text.append(String.format(Locale.ROOT, row, cells));
     }
 
     static String renderChat(ChatBotSimulation.Result result) {

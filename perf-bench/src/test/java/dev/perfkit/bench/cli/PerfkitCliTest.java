@@ -176,6 +176,24 @@ class PerfkitCliTest {
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void simulate_instances_twoLevelCacheHasNoStaleReads_perInstanceCachesDo() {
+        Run run = run("simulate", "--instances", "2", "--users", "20", "--seconds", "2", "--redis", "embedded");
+
+        assertThat(run.exit()).as(run.out() + run.err()).isZero(); // 1 would mean stale reads with Redis
+        assertThat(run.out()).contains("no cache", "cache per instance", "two-level (Redis)", "stale reads");
+        String stale = run.out()
+                .lines()
+                .filter(line -> line.startsWith("stale reads"))
+                .findFirst()
+                .orElseThrow();
+        String[] cells = stale.trim().split("\\s+");
+        assertThat(cells[cells.length - 1]).isEqualTo("0"); // two-level
+        assertThat(cells[cells.length - 3]).isEqualTo("0"); // no cache
+        assertThat(run("simulate", "--instances", "0").exit()).isEqualTo(2);
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void monitor_servesTheDashboardWhileTheBotRuns() throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
