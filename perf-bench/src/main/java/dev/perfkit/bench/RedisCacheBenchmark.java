@@ -32,7 +32,8 @@ import redis.embedded.RedisServer;
  *
  * <pre>
  * java -jar perf-bench/target/perfkit.jar jmh RedisCacheBenchmark.get
- * java -jar perf-bench/target/perfkit.jar jmh RedisCacheBenchmark.invalidation -bm sample -tu us
+ * java -jar perf-bench/target/perfkit.jar jmh RedisCacheBenchmark.invalidation -p way=memory
+ * java -jar perf-bench/target/perfkit.jar jmh RedisCacheBenchmark.hundred -p way=redis
  * </pre>
  */
 @State(Scope.Benchmark)
@@ -137,6 +138,29 @@ public class RedisCacheBenchmark {
             spins++;
         }
         return spins;
+    }
+
+    private final java.util.Map<String, Object> batch = new java.util.LinkedHashMap<>();
+
+    /** A warm-up batch of 100 entries, one set each: 100 round trips. */
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public void hundredSetsOneByOne() {
+        for (int i = 0; i < 100; i++) {
+            redisOnly.set("batch:" + i, "value " + i);
+        }
+    }
+
+    /** The same 100 entries through setAll: one pipelined batch. */
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public void hundredSetsPipelined() {
+        if (batch.isEmpty()) {
+            for (int i = 0; i < 100; i++) {
+                batch.put("batch:" + i, "value " + i);
+            }
+        }
+        redisOnly.setAll(batch, Duration.ofMinutes(5));
     }
 
     @TearDown(Level.Trial)

@@ -156,14 +156,18 @@ public final class CacheWarmer implements AutoCloseable {
             return;
         }
         long now = ticker.getAsLong();
+        Map<String, Object> mine = new java.util.LinkedHashMap<>();
         entries.forEach((key, value) -> {
-            if (closed.get() || key == null || value == null || !key.startsWith(prefix)) {
-                return;
+            if (key != null && value != null && key.startsWith(prefix)) {
+                mine.put(key, value);
             }
-            cache.set(key, value, ttl);
-            tracked.put(key, new Tracked(now));
-            warmed.incrementAndGet();
         });
+        if (closed.get() || mine.isEmpty()) {
+            return;
+        }
+        cache.setAll(mine, ttl); // one pipelined batch over a shared level
+        mine.keySet().forEach(key -> tracked.put(key, new Tracked(now)));
+        warmed.addAndGet(mine.size());
     }
 
     private void checkQuietly() {
@@ -340,6 +344,11 @@ public final class CacheWarmer implements AutoCloseable {
         @Override
         public void setMaxSize(long maxSize) {
             cache.setMaxSize(maxSize);
+        }
+
+        @Override
+        public void setAll(Map<String, ?> entries, Duration entryTtl) {
+            cache.setAll(entries, entryTtl);
         }
 
         @Override

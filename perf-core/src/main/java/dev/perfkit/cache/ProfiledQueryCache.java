@@ -98,6 +98,11 @@ final class ProfiledQueryCache implements QueryCache {
     }
 
     @Override
+    public void setAll(java.util.Map<String, ?> entries, Duration ttl) {
+        cache.setAll(entries, ttl);
+    }
+
+    @Override
     public boolean isShared() {
         return cache.isShared();
     }

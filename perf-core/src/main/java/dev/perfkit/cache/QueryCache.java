@@ -214,6 +214,19 @@ public interface QueryCache extends AutoCloseable {
     void setMaxSize(long maxSize);
 
     /**
+     * Stores several entries with one TTL: a bulk fill (warming). A cache with a shared level sends
+     * them in one pipelined batch; the default stores them one by one.
+     *
+     * @param entries key to value; null values are not allowed
+     * @param ttl how long they live, zero or positive
+     * @throws NullPointerException if a key or value is null
+     */
+    default void setAll(java.util.Map<String, ?> entries, Duration ttl) {
+        java.util.Objects.requireNonNull(entries, "entries");
+        entries.forEach((key, value) -> set(key, value, ttl));
+    }
+
+    /**
      * Returns whether other processes see this cache's entries (a shared level, such as Redis), so
      * that callers who keep their own knowledge of what is cached (the MongoDB cached collection's
      * read index) know that another process may cache what they never read.

@@ -577,6 +577,11 @@ public final class RedisQueryCache implements QueryCache {
         }
 
         @Override
+        public void setAll(java.util.Map<String, ?> entries, Duration ttl) {
+            RedisQueryCache.this.setAll(entries, ttl, options);
+        }
+
+        @Override
         public void close() {}
 
         @Override
@@ -634,6 +639,31 @@ public final class RedisQueryCache implements QueryCache {
             memory.set(key, local, capped(ttl));
         } else {
             memory.invalidate(key); // at level REDIS, a degraded-mode copy must not outlive this write
+        }
+    }
+
+    @Override
+    public void setAll(java.util.Map<String, ?> entries, Duration ttl) {
+        setAll(entries, ttl, defaults);
+    }
+
+    /** Stores the entries: Redis in one pipelined batch, then memory. */
+    private void setAll(java.util.Map<String, ?> entries, Duration ttl, Options o) {
+        requireNonNull(entries, "entries");
+        Durations.checkPositive("ttl", ttl);
+        long expires = now() + capped(ttl).toMillis();
+        java.util.Map<String, byte[]> encoded = new java.util.LinkedHashMap<>();
+        entries.forEach((key, value) ->
+                encoded.put(requireNonNull(key, "key"), envelope(requireNonNull(value, "value"), expires, o)));
+        if (shared != null && o.level() != CacheLevel.MEMORY) {
+            try {
+                shared.setAll(encoded, ttl.toMillis());
+            } catch (SharedLevel.Unavailable e) {
+                encoded.keySet().forEach(shared::rememberWrite);
+            }
+        }
+        if (useMemory(o)) {
+            entries.forEach((key, value) -> memory.set(key, new Local(value, expires, true), capped(ttl)));
         }
     }
 

@@ -32,6 +32,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -278,6 +279,43 @@ final class SharedLevel implements AutoCloseable {
                         value,
                         Long.toString(Math.max(1, ttlMillis)).getBytes(StandardCharsets.US_ASCII)));
         return "OK".equals(reply);
+    }
+
+    /**
+     * Stores several entries in one pipelined batch: the commands go out back to back and are
+     * awaited together, one round trip's latency instead of one per entry.
+     */
+    void setAll(Map<String, byte[]> entries, long ttlMillis) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        Boolean unused = call(() -> {
+            StatefulRedisConnection<String, byte[]> current = connection;
+            if (current == null) {
+                throw new IllegalStateException("not connected");
+            }
+            io.lettuce.core.api.async.RedisAsyncCommands<String, byte[]> async = current.async();
+            List<io.lettuce.core.RedisFuture<?>> futures = new ArrayList<>(entries.size() * 2);
+            SetArgs args = SetArgs.Builder.px(Math.max(1, ttlMillis));
+            entries.forEach((key, value) -> {
+                futures.add(async.set(namespace + key, value, args));
+                if (active == Invalidation.PUBSUB) {
+                    futures.add(async.publish(channel, (instanceId + "|k|" + key).getBytes(StandardCharsets.UTF_8)));
+                }
+            });
+            Duration wait = timeout.plus(timeout.multipliedBy(futures.size() / 100));
+            if (!io.lettuce.core.LettuceFutures.awaitAll(
+                    wait, futures.toArray(new java.util.concurrent.Future<?>[0]))) {
+                throw new io.lettuce.core.RedisCommandTimeoutException(
+                        "a batch of " + entries.size() + " entries took longer than " + wait);
+            }
+            for (io.lettuce.core.RedisFuture<?> future : futures) {
+                if (future.getError() != null) {
+                    throw new io.lettuce.core.RedisCommandExecutionException(future.getError());
+                }
+            }
+            return Boolean.TRUE;
+        });
     }
 
     /** Stores an entry, replacing what Redis held (an explicit set). */

@@ -12,11 +12,26 @@ import redis.embedded.RedisServer;
 final class EmbeddedRedis implements AutoCloseable {
     private final int port;
     private final java.nio.file.Path dataDirectory; // null: no persistence
+    private String password; // null: none
     private RedisServer server;
 
     private EmbeddedRedis(int port, java.nio.file.Path dataDirectory) {
         this.port = port;
         this.dataDirectory = dataDirectory;
+    }
+
+    /** A server that requires a password. */
+    static EmbeddedRedis startWithPassword(String password) {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        EmbeddedRedis redis = new EmbeddedRedis(port, null);
+        redis.password = password;
+        redis.startAgain();
+        return redis;
     }
 
     static EmbeddedRedis start() {
@@ -49,6 +64,7 @@ final class EmbeddedRedis implements AutoCloseable {
                     .setting(dataDirectory == null ? "appendonly no" : "appendonly yes")
                     .settingIf(dataDirectory != null, "appendfsync always")
                     .settingIf(dataDirectory != null, "dir " + dataDirectory)
+                    .settingIf(password != null, "requirepass " + password)
                     .build();
             server.start();
         } catch (IOException e) {

@@ -529,6 +529,80 @@ class TwoLevelCacheTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(
+            value = SharedLevel.Invalidation.class,
+            names = {"TRACKING", "PUBSUB"})
+    void setAll_storesABatch_andReachesEveryInstance(SharedLevel.Invalidation mode) {
+        List<RedisQueryCache> bot = instances(2, mode);
+        java.util.Map<String, Object> first = new java.util.LinkedHashMap<>();
+        java.util.Map<String, Object> second = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < 1_000; i++) {
+            first.put("item:" + i, "v1-" + i);
+            second.put("item:" + i, "v2-" + i);
+        }
+        bot.get(0).setAll(first, Duration.ofMinutes(5));
+        for (int i = 0; i < 1_000; i++) {
+            assertThat(bot.get(1).get("item:" + i)).isEqualTo("v1-" + i); // now in b's memory too
+        }
+
+        bot.get(0).setAll(second, Duration.ofMinutes(5));
+
+        await().atMost(ARRIVAL).untilAsserted(() -> {
+            for (int i = 0; i < 1_000; i += 37) {
+                assertThat(bot.get(1).get("item:" + i)).isEqualTo("v2-" + i);
+            }
+        });
+    }
+
+    @Test
+    void aWarmerOnOneInstance_fillsRedisForAllOfThem() {
+        List<RedisQueryCache> bot = instances(2, SharedLevel.Invalidation.AUTO);
+        java.util.Map<String, Object> hotels = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < 100; i++) {
+            hotels.put("hotel:" + i, "settings " + i);
+        }
+        try (dev.perfkit.cache.CacheWarmer warmer = dev.perfkit.cache.CacheWarmer.builder(bot.get(0))
+                .ttl(Duration.ofMinutes(10))
+                .prefix("hotel:")
+                .initial(() -> hotels)
+                .loader(key -> "loaded " + key)
+                .start()) {
+            await().atMost(ARRIVAL).until(() -> warmer.warmed() == 100);
+            assertThat(bot.get(1).get("hotel:42")).isEqualTo("settings 42");
+            assertThat(bot.get(1).redisStats().redisHits()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aPasswordProtectedRedis_isReachedWithThePasswordForm() {
+        EmbeddedRedis locked = EmbeddedRedis.startWithPassword("s3cret");
+        try {
+            RedisQueryCache cache = RedisQueryCache.builder()
+                    .redisUri("redis://:s3cret@127.0.0.1:" + locked.port() + "/2")
+                    .name("locked")
+                    .meterRegistry(new SimpleMeterRegistry())
+                    .pressureRegistry(MemoryPressureRegistry.create())
+                    .build();
+            caches.add(cache);
+            assertThat(cache.awaitRedis(Duration.ofSeconds(10))).isTrue();
+            cache.set("k", "v");
+            RedisQueryCache wrong = RedisQueryCache.builder()
+                    .redisUri("redis://:nope@127.0.0.1:" + locked.port() + "/2")
+                    .name("locked")
+                    .pingInterval(Duration.ofMillis(200))
+                    .meterRegistry(new SimpleMeterRegistry())
+                    .pressureRegistry(MemoryPressureRegistry.create())
+                    .build();
+            caches.add(wrong);
+            assertThat(wrong.awaitRedis(Duration.ofSeconds(2))).isFalse(); // works from memory instead
+            assertThat(wrong.redisUnavailableReason()).doesNotContain("nope");
+            assertThat(wrong.get("k")).isNull();
+        } finally {
+            locked.close();
+        }
+    }
+
     @Test
     void badInput_failsClearlyWithoutEchoingAPassword() {
         assertThatThrownBy(() -> RedisQueryCache.builder().build())
