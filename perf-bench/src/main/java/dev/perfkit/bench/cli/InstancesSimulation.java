@@ -45,7 +45,7 @@ import redis.embedded.RedisServer;
  */
 final class InstancesSimulation {
     static final int THREADS_PER_INSTANCE = 2;
-    static final Duration WINDOW = Duration.ofMillis(100);
+    static final Duration WINDOW = Duration.ofMillis(500);
 
     enum Mode {
         NO_CACHE("no cache"),

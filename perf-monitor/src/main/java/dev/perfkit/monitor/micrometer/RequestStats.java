@@ -314,10 +314,11 @@ final class RequestStats implements AutoCloseable {
          * current slot. Called with the lock held.
          */
         private void harvest(long currentSlot) {
-            long pendingSlot = harvestedSlot;
+            // Before the first harvest, values recorded by threads racing it belong to now.
+            long pendingSlot = harvestedSlot == Long.MIN_VALUE ? currentSlot : harvestedSlot;
             interval = recorder.getIntervalHistogram(interval);
             failureInterval = failures.getIntervalHistogram(failureInterval);
-            if (pendingSlot != Long.MIN_VALUE && interval.getTotalCount() + failureInterval.getTotalCount() > 0) {
+            if (interval.getTotalCount() + failureInterval.getTotalCount() > 0) {
                 int index = (int) Math.floorMod(pendingSlot, (long) SLOTS);
                 if (slotIds[index] != pendingSlot) {
                     slots[index].reset();
@@ -327,7 +328,7 @@ final class RequestStats implements AutoCloseable {
                 slots[index].add(interval);
                 failureSlots[index].add(failureInterval);
             }
-            if (currentSlot > pendingSlot) {
+            if (currentSlot > harvestedSlot) {
                 harvestedSlot = currentSlot;
             }
         }

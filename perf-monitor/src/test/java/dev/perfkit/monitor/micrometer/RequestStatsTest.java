@@ -173,6 +173,27 @@ class RequestStatsTest {
                 .allSatisfy(named -> assertThat(named.totalRequests()).isEqualTo((long) threads * each / 4));
     }
 
+    /** The first requests of a fresh monitor race its first harvest: none may be dropped. */
+    @Test
+    void firstRequestsOfAFreshMonitor_racingItsFirstHarvest_areAllCounted() throws Exception {
+        for (int round = 0; round < 200; round++) {
+            try (MicrometerPerfMonitor fresh = MicrometerPerfMonitor.builder(
+                            PerfConfig.builder().meterRegistry(registry).build())
+                    .ticker(ticker)
+                    .background(false)
+                    .build()) {
+                Concurrently.run(4, 30, thread -> {
+                    for (int i = 0; i < 50; i++) {
+                        fresh.recordRequestNanos("cmd", 1_000, true);
+                    }
+                });
+                assertThat(fresh.requestReport().requests())
+                        .as("round %d", round)
+                        .isEqualTo(200);
+            }
+        }
+    }
+
     @Test
     void readersRacingWriters_neverFail_andLoseNothing() throws Exception {
         MicrometerPerfMonitor monitor = monitor(PerfConfig.builder());
