@@ -244,7 +244,12 @@ public final class CacheWarmer implements AutoCloseable {
     }
 
     /** The cache, with reads of the warmer's keys loading on a miss and counting as hot. */
-    private final class ReadThroughView implements QueryCache {
+    private final class ReadThroughView extends ForwardingQueryCache {
+        @Override
+        protected QueryCache delegate() {
+            return cache;
+        }
+
         @Override
         public Object get(String key) {
             requireNonNull(key, "key");
@@ -270,47 +275,13 @@ public final class CacheWarmer implements AutoCloseable {
         }
 
         @Override
-        public <V> V get(String key, Class<V> type) {
-            requireNonNull(type, "type");
-            return type.cast(get(key));
-        }
-
-        @Override
         public void set(String key, Object value) {
             cache.set(key, value, ttl);
         }
 
         @Override
-        public void set(String key, Object value, Duration entryTtl) {
-            cache.set(key, value, entryTtl);
-        }
-
-        @Override
         public <V> V getOrLoad(String key, Supplier<V> entryLoader) {
             return cache.getOrLoad(key, ttl, entryLoader);
-        }
-
-        @Override
-        public <V> V getOrLoad(String key, Duration entryTtl, Supplier<V> entryLoader) {
-            return cache.getOrLoad(key, entryTtl, entryLoader);
-        }
-
-        @Override
-        public <V> V getOrLoad(String key, Duration entryTtl, Duration absentTtl, Supplier<V> entryLoader) {
-            return cache.getOrLoad(key, entryTtl, absentTtl, entryLoader);
-        }
-
-        @Override
-        public <V> java.util.concurrent.CompletableFuture<V> getOrLoadAsync(
-                String key,
-                Duration entryTtl,
-                Supplier<? extends java.util.concurrent.CompletionStage<V>> entryLoader) {
-            return cache.getOrLoadAsync(key, entryTtl, entryLoader);
-        }
-
-        @Override
-        public <A, V> Function<A, V> cacheable(String keyPrefix, Duration entryTtl, Function<A, V> query) {
-            return cache.cacheable(keyPrefix, entryTtl, query);
         }
 
         @Override
@@ -330,35 +301,6 @@ public final class CacheWarmer implements AutoCloseable {
             tracked.clear();
             cache.clear();
         }
-
-        @Override
-        public CacheStats stats() {
-            return cache.stats();
-        }
-
-        @Override
-        public long getMaxSize() {
-            return cache.getMaxSize();
-        }
-
-        @Override
-        public void setMaxSize(long maxSize) {
-            cache.setMaxSize(maxSize);
-        }
-
-        @Override
-        public void setAll(Map<String, ?> entries, Duration entryTtl) {
-            cache.setAll(entries, entryTtl);
-        }
-
-        @Override
-        public boolean isShared() {
-            return cache.isShared();
-        }
-
-        /** The view does not own the cache. */
-        @Override
-        public void close() {}
     }
 
     /** Builds a {@link CacheWarmer}. Not thread-safe. */

@@ -470,13 +470,18 @@ public final class RedisQueryCache implements QueryCache {
      * The cache through a profile: its level, compression and TTL per call; invalidation, stats
      * and size are the cache's. A view does not own the cache: close() does nothing.
      */
-    private final class ProfileView implements QueryCache {
+    private final class ProfileView extends dev.perfkit.cache.ForwardingQueryCache {
         private final dev.perfkit.cache.CacheProfile profile;
         private final Options options;
 
         ProfileView(dev.perfkit.cache.CacheProfile profile, Options options) {
             this.profile = profile;
             this.options = options;
+        }
+
+        @Override
+        protected QueryCache delegate() {
+            return RedisQueryCache.this;
         }
 
         @Override
@@ -492,12 +497,6 @@ public final class RedisQueryCache implements QueryCache {
         @Override
         public Object get(String key) {
             return RedisQueryCache.this.get(key, options);
-        }
-
-        @Override
-        public <V> V get(String key, Class<V> type) {
-            requireNonNull(type, "type");
-            return type.cast(get(key));
         }
 
         @Override
@@ -526,63 +525,14 @@ public final class RedisQueryCache implements QueryCache {
         }
 
         @Override
-        public <A, V> Function<A, V> cacheable(String keyPrefix, Duration ttl, Function<A, V> query) {
-            requireNonNull(keyPrefix, "keyPrefix");
-            Durations.checkPositive("ttl", ttl);
-            requireNonNull(query, "query");
-            return argument -> {
-                requireNonNull(argument, "argument");
-                return getOrLoad(keyPrefix + argument, ttl, () -> query.apply(argument));
-            };
-        }
-
-        @Override
-        public boolean invalidate(String key) {
-            return RedisQueryCache.this.invalidate(key);
-        }
-
-        @Override
-        public long invalidatePrefix(String prefix) {
-            return RedisQueryCache.this.invalidatePrefix(prefix);
-        }
-
-        @Override
-        public void clear() {
-            RedisQueryCache.this.clear();
-        }
-
-        @Override
-        public CacheStats stats() {
-            return RedisQueryCache.this.stats();
-        }
-
-        @Override
-        public long getMaxSize() {
-            return RedisQueryCache.this.getMaxSize();
-        }
-
-        @Override
-        public void setMaxSize(long maxSize) {
-            RedisQueryCache.this.setMaxSize(maxSize);
-        }
-
-        @Override
-        public QueryCache withProfile(dev.perfkit.cache.CacheProfile other) {
-            return RedisQueryCache.this.withProfile(other);
+        public void setAll(java.util.Map<String, ?> entries, Duration ttl) {
+            RedisQueryCache.this.setAll(entries, ttl, options);
         }
 
         @Override
         public boolean isShared() {
             return options.level() != CacheLevel.MEMORY;
         }
-
-        @Override
-        public void setAll(java.util.Map<String, ?> entries, Duration ttl) {
-            RedisQueryCache.this.setAll(entries, ttl, options);
-        }
-
-        @Override
-        public void close() {}
 
         @Override
         public String toString() {
