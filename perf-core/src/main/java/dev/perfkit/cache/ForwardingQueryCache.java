@@ -114,6 +114,11 @@ public abstract class ForwardingQueryCache implements QueryCache {
     }
 
     @Override
+    public String degradedReason() {
+        return delegate().degradedReason();
+    }
+
+    @Override
     public QueryCache withProfile(CacheProfile profile) {
         return delegate().withProfile(profile);
     }

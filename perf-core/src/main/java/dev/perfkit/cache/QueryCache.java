@@ -227,6 +227,17 @@ public interface QueryCache extends AutoCloseable {
     }
 
     /**
+     * Returns why the cache works below its configuration right now (a two-level cache whose Redis
+     * is unreachable works in memory only), or {@code ""} when it works as configured. Monitors show
+     * it: {@code /health} reports the cache as degraded.
+     *
+     * @return the reason, or an empty string
+     */
+    default String degradedReason() {
+        return "";
+    }
+
+    /**
      * Returns whether other processes see this cache's entries (a shared level, such as Redis), so
      * that callers who keep their own knowledge of what is cached (the MongoDB cached collection's
      * read index) know that another process may cache what they never read.

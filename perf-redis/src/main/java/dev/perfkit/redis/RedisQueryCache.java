@@ -451,6 +451,15 @@ public final class RedisQueryCache implements QueryCache {
         return decode(key, read(key));
     }
 
+    /** While Redis is unreachable: "Redis unavailable, working in memory only: " and why. */
+    @Override
+    public String degradedReason() {
+        if (shared == null || shared.available()) {
+            return "";
+        }
+        return "Redis unavailable, working in memory only: " + shared.unavailableReason();
+    }
+
     /** Shared unless the level is memory: other instances see its entries. */
     @Override
     public boolean isShared() {

@@ -283,6 +283,7 @@ class TwoLevelCacheTest {
             a.set("other", "x");
             assertThat(a.get("other")).isEqualTo("x");
             assertThat(a.redisStats().redisAvailable()).isFalse();
+            assertThat(a.degradedReason()).startsWith("Redis unavailable, working in memory only");
             assertThat(b.getOrLoad("k", Duration.ofMinutes(5), () -> database[0]))
                     .as("b's memory was flushed when Redis went away")
                     .isEqualTo(2L);
@@ -290,6 +291,7 @@ class TwoLevelCacheTest {
             redis.startAgain();
         }
         await().atMost(Duration.ofSeconds(15)).until(() -> a.isRedisAvailable() && b.isRedisAvailable());
+        assertThat(a.degradedReason()).isEmpty();
         database[0] = 3;
         a.invalidate("k");
         await().atMost(ARRIVAL)

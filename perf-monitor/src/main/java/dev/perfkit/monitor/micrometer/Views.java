@@ -85,7 +85,9 @@ final class Views {
         }
         Map<String, Health.Component> components = new LinkedHashMap<>();
         Components sources = monitor.components();
-        components.put("cache", probe(sources.cache, cache -> cache.stats(), "cache", firing, componentOf));
+        components.put(
+                "cache",
+                degraded(probe(sources.cache, cache -> cache.stats(), "cache", firing, componentOf), sources.cache));
         components.put(
                 "memory", probe(sources.memory, memory -> memory.getMemoryUsage(), "memory", firing, componentOf));
         components.put(
@@ -102,6 +104,21 @@ final class Views {
                 !firing.isEmpty() || components.values().stream().anyMatch(c -> c.status() == Health.Status.DEGRADED);
         Health.Status overall = down ? Health.Status.DOWN : degraded ? Health.Status.DEGRADED : Health.Status.UP;
         return new Health(overall, components);
+    }
+
+    /** A cache that reports itself degraded (Redis away) is DEGRADED even without a firing alert. */
+    private static Health.Component degraded(
+            Health.Component component, Components.Source<dev.perfkit.cache.QueryCache> source) {
+        if (component.status() != Health.Status.UP) {
+            return component;
+        }
+        try {
+            dev.perfkit.cache.QueryCache cache = source.get();
+            String reason = cache == null ? "" : cache.degradedReason();
+            return reason.isEmpty() ? component : new Health.Component(Health.Status.DEGRADED, reason);
+        } catch (RuntimeException | LinkageError e) {
+            return new Health.Component(Health.Status.DOWN, describe(e));
+        }
     }
 
     private static <T> Health.Component probe(
@@ -169,6 +186,8 @@ final class Views {
             document.put("loadSuccesses", stats.loadSuccesses());
             document.put("loadFailures", stats.loadFailures());
             document.put("averageLoadMs", millis(stats.averageLoadTime()));
+            document.put("shared", cache.isShared());
+            document.put("degraded", cache.degradedReason());
             return document;
         });
     }

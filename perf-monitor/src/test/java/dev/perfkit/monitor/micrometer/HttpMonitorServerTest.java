@@ -343,6 +343,39 @@ class HttpMonitorServerTest {
     }
 
     @Test
+    void aCacheWorkingBelowItsConfiguration_showsDegradedInHealth() throws Exception {
+        QueryCache degraded = new dev.perfkit.cache.ForwardingQueryCache() {
+            @Override
+            protected QueryCache delegate() {
+                return cache;
+            }
+
+            @Override
+            public String degradedReason() {
+                return "Redis unavailable, working in memory only: connection refused";
+            }
+        };
+        try (MicrometerPerfMonitor withDegraded = MicrometerPerfMonitor.builder(config().build())
+                .queryCache(degraded)
+                .background(false)
+                .build()) {
+            URI base = withDegraded.startServer().uri();
+            HttpResponse<String> health = http.send(
+                    HttpRequest.newBuilder(base.resolve("/health")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200); // degraded still serves
+            JsonNode document = JSON.readTree(health.body());
+            assertThat(document.get("status").asText()).isEqualTo("DEGRADED");
+            assertThat(document.get("components").get("cache").get("detail").asText())
+                    .contains("Redis unavailable");
+            JsonNode cacheJson = JSON.readTree(http.send(
+                            HttpRequest.newBuilder(base.resolve("/cache")).build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body());
+            assertThat(cacheJson.get("degraded").asText()).contains("connection refused");
+        }
+    }
+
+    @Test
     void twoHundredConcurrentScrapes_allSucceed() throws Exception {
         monitor.recordRequest("balance", Duration.ofMillis(4), true);
         Concurrently.run(200, 60, thread -> {
