@@ -6,7 +6,6 @@ import dev.perfkit.memory.MemoryPressureRegistry;
 import dev.perfkit.redis.RedisQueryCache;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -22,7 +21,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import redis.embedded.RedisServer;
 
 /**
  * The two-level cache against an embedded Redis 6.2 on loopback: a hit in the in-process level
@@ -47,7 +45,7 @@ public class RedisCacheBenchmark {
     @Param({"memory", "caffeine", "redis"})
     public String way;
 
-    private RedisServer server;
+    private EmbeddedRedisServer server;
     private RedisQueryCache memoryFirst;
     private RedisQueryCache redisOnly;
     private RedisQueryCache otherInstance;
@@ -57,18 +55,8 @@ public class RedisCacheBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        server = RedisServer.newRedisServer()
-                .bind("127.0.0.1")
-                .port(port)
-                .setting("save \"\"")
-                .setting("appendonly no")
-                .build();
-        server.start();
-        String uri = "redis://127.0.0.1:" + port + "/0";
+        server = EmbeddedRedisServer.start();
+        String uri = server.uri();
         memoryFirst = build(uri, CacheLevel.BOTH);
         otherInstance = build(uri, CacheLevel.BOTH);
         redisOnly = build(uri, CacheLevel.REDIS);
@@ -169,6 +157,6 @@ public class RedisCacheBenchmark {
         otherInstance.close();
         redisOnly.close();
         caffeine.close();
-        server.stop();
+        server.close();
     }
 }

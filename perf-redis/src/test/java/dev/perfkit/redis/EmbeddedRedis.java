@@ -34,7 +34,21 @@ final class EmbeddedRedis implements AutoCloseable {
         return redis;
     }
 
+    private String external; // PERF_REDIS_URI: a real server the tests share, never stopped
+
+    /** The Redis of most tests: PERF_REDIS_URI when set (a real server), else an embedded one. */
     static EmbeddedRedis start() {
+        String configured = System.getenv("PERF_REDIS_URI");
+        if (configured != null && !configured.isBlank()) {
+            EmbeddedRedis redis = new EmbeddedRedis(-1, null);
+            redis.external = configured;
+            return redis;
+        }
+        return start(null);
+    }
+
+    /** An embedded server whatever the environment says: for tests that stop and restart it. */
+    static EmbeddedRedis startEmbedded() {
         return start(null);
     }
 
@@ -73,6 +87,9 @@ final class EmbeddedRedis implements AutoCloseable {
     }
 
     void stop() {
+        if (external != null) {
+            throw new IllegalStateException("cannot stop the server PERF_REDIS_URI names");
+        }
         try {
             server.stop();
         } catch (IOException e) {
@@ -81,7 +98,7 @@ final class EmbeddedRedis implements AutoCloseable {
     }
 
     String uri() {
-        return "redis://127.0.0.1:" + port + "/0";
+        return external != null ? external : "redis://127.0.0.1:" + port + "/0";
     }
 
     int port() {
@@ -90,7 +107,7 @@ final class EmbeddedRedis implements AutoCloseable {
 
     @Override
     public void close() {
-        if (server != null && server.isActive()) {
+        if (external == null && server != null && server.isActive()) {
             stop();
         }
     }

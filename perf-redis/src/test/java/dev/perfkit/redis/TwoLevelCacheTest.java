@@ -72,6 +72,25 @@ class TwoLevelCacheTest {
         return created;
     }
 
+    /** Instances of one cache on a given server. */
+    private List<RedisQueryCache> instancesOn(EmbeddedRedis server, int count) {
+        String name = "outage-" + NAMES.incrementAndGet();
+        List<RedisQueryCache> created = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            RedisQueryCache cache = RedisQueryCache.builder()
+                    .redisUri(server.uri())
+                    .name(name)
+                    .pingInterval(Duration.ofMillis(200))
+                    .meterRegistry(new SimpleMeterRegistry())
+                    .pressureRegistry(MemoryPressureRegistry.create())
+                    .build();
+            caches.add(cache);
+            created.add(cache);
+            assertThat(cache.awaitRedis(Duration.ofSeconds(10))).isTrue();
+        }
+        return created;
+    }
+
     private static RedisQueryCache.Builder builder(String name, SharedLevel.Invalidation mode) {
         return RedisQueryCache.builder()
                 .redisUri(redis.uri())
@@ -265,7 +284,13 @@ class TwoLevelCacheTest {
 
     @Test
     void redisStoppedMidRun_noErrorReachesTheHost_nothingStaleAfterRecovery() {
-        List<RedisQueryCache> bot = instances(2, SharedLevel.Invalidation.AUTO);
+        try (EmbeddedRedis redis = EmbeddedRedis.startEmbedded()) { // its own: this test stops it
+            stoppedMidRun(redis);
+        }
+    }
+
+    private void stoppedMidRun(EmbeddedRedis redis) {
+        List<RedisQueryCache> bot = instancesOn(redis, 2);
         RedisQueryCache a = bot.get(0);
         RedisQueryCache b = bot.get(1);
         long[] database = {1};
@@ -341,7 +366,13 @@ class TwoLevelCacheTest {
 
     @Test
     void recovery_flushesWhatMemoryCachedWhileRedisWasAway() {
-        List<RedisQueryCache> bot = instances(1, SharedLevel.Invalidation.AUTO);
+        try (EmbeddedRedis redis = EmbeddedRedis.startEmbedded()) { // its own: this test stops it
+            flushedOnRecovery(redis);
+        }
+    }
+
+    private void flushedOnRecovery(EmbeddedRedis redis) {
+        List<RedisQueryCache> bot = instancesOn(redis, 1);
         RedisQueryCache a = bot.get(0);
         redis.stop();
         try {
@@ -359,7 +390,7 @@ class TwoLevelCacheTest {
 
     @Test
     void redisUnreachableAtStartUp_startsInMemory_thenJoinsWhenRedisAppears() throws Exception {
-        EmbeddedRedis later = EmbeddedRedis.start();
+        EmbeddedRedis later = EmbeddedRedis.startEmbedded();
         later.stop();
         RedisQueryCache cache = RedisQueryCache.builder()
                 .redisUri(later.uri())
@@ -578,7 +609,7 @@ class TwoLevelCacheTest {
 
     @Test
     void aPasswordProtectedRedis_isReachedWithThePasswordForm() {
-        EmbeddedRedis locked = EmbeddedRedis.startWithPassword("s3cret");
+        EmbeddedRedis locked = EmbeddedRedis.startWithPassword("s3cret"); // always embedded
         try {
             RedisQueryCache cache = RedisQueryCache.builder()
                     .redisUri("redis://:s3cret@127.0.0.1:" + locked.port() + "/2")

@@ -11,14 +11,12 @@ import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
 import dev.perfkit.bench.EmbeddedMongo;
+import dev.perfkit.bench.EmbeddedRedisServer;
 import dev.perfkit.cache.QueryCache;
 import dev.perfkit.cache.caffeine.CaffeineQueryCache;
 import dev.perfkit.memory.MemoryPressureRegistry;
 import dev.perfkit.redis.RedisQueryCache;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +28,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 import org.bson.Document;
-import redis.embedded.RedisServer;
 
 /*
  * A bank bot run as several instances on one MongoDB, three times: without a cache, with a cache per
@@ -95,40 +92,15 @@ final class InstancesSimulation {
 
     /** Runs the three configurations; {@code redisUri} blank starts an embedded Redis. */
     List<RunResult> run(String mongoUri, String redisUri) {
-        RedisServer embedded = null;
-        String redis = redisUri;
-        try {
-            if (redis == null || redis.isBlank() || redis.equals("embedded")) {
-                int port;
-                try (ServerSocket socket = new ServerSocket(0)) {
-                    port = socket.getLocalPort();
-                }
-                embedded = RedisServer.newRedisServer()
-                        .bind("127.0.0.1")
-                        .port(port)
-                        .setting("save \"\"")
-                        .setting("appendonly no")
-                        .build();
-                embedded.start();
-                redis = "redis://127.0.0.1:" + port + "/0";
-            }
+        boolean embedded = redisUri == null || redisUri.isBlank() || redisUri.equals("embedded");
+        try (EmbeddedRedisServer redis = embedded ? EmbeddedRedisServer.startEmbedded() : null;
+                EmbeddedMongo mongo = EmbeddedMongo.start(mongoUri)) {
+            String uri = embedded ? redis.uri() : redisUri;
             List<RunResult> results = new ArrayList<>();
-            try (EmbeddedMongo mongo = EmbeddedMongo.start(mongoUri)) {
-                for (Mode mode : Mode.values()) {
-                    results.add(run(mongo, redis, mode));
-                }
+            for (Mode mode : Mode.values()) {
+                results.add(run(mongo, uri, mode));
             }
             return results;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            if (embedded != null) {
-                try {
-                    embedded.stop();
-                } catch (IOException e) {
-                    // the process ends anyway
-                }
-            }
         }
     }
 

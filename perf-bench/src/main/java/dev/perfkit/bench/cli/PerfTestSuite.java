@@ -9,6 +9,7 @@ import dev.perfkit.PerfConfig;
 import dev.perfkit.batch.BatchProcessor;
 import dev.perfkit.bench.CommandListenerBenchmark;
 import dev.perfkit.bench.EmbeddedMongo;
+import dev.perfkit.bench.EmbeddedRedisServer;
 import dev.perfkit.bench.MongoQueryOptimizerBenchmark;
 import dev.perfkit.bench.MonitoredRegistry;
 import dev.perfkit.bench.QueryCacheBenchmark;
@@ -21,6 +22,7 @@ import dev.perfkit.mongo.CachedCollection;
 import dev.perfkit.mongo.MongoBatchWriter;
 import dev.perfkit.mongo.MongoPerf;
 import dev.perfkit.monitor.micrometer.MicrometerPerfMonitor;
+import dev.perfkit.redis.RedisQueryCache;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -97,7 +99,13 @@ final class PerfTestSuite {
             "monitor.recordRequest.vs_timer",
             "monitor.recordRequest.alloc",
             "monitor.scrape",
-            "monitor.simulate.overhead");
+            "monitor.simulate.overhead",
+            "redis.hit.memory",
+            "redis.hit.memory.vs_caffeine",
+            "redis.hit.shared",
+            "redis.invalidation.p50",
+            "redis.invalidation.p99",
+            "redis.setAll.vs_single");
 
     PerfTestSuite(boolean quick, String mongoUri) {
         this(quick, mongoUri, TimeUnit.MILLISECONDS.toNanos(quick ? 1_500 : 8_000));
@@ -163,7 +171,7 @@ final class PerfTestSuite {
 
     /** Returns the number of steps, for the progress bar. */
     static int stepCount() {
-        return 11;
+        return 12;
     }
 
     private List<Step> steps(EmbeddedMongo mongo, OshiMemoryManager memoryManager) {
@@ -179,6 +187,7 @@ final class PerfTestSuite {
         steps.add(new Step("mongo: cached vs uncached finds", () -> finds(mongo)));
         steps.add(new Step("mongo: instrumentation overhead", () -> instrumentation(mongo)));
         steps.add(new Step("monitor: record, scrape, attached to the bank bot", () -> monitor(mongo)));
+        steps.add(new Step("redis: two-level cache on an embedded Redis", this::redis));
         return steps;
     }
 
@@ -666,6 +675,119 @@ final class PerfTestSuite {
             call.accept(i);
         }
         return (double) (threads.getThreadAllocatedBytes(thread) - before) / calls;
+    }
+
+    // ---- two-level cache
+
+    /** The two-level cache on the embedded Redis, or on PERF_REDIS_URI / REDIS_URL when set. */
+    private void redis() {
+        try (EmbeddedRedisServer server = EmbeddedRedisServer.start()) {
+            RedisQueryCache memoryFirst = twoLevel(server.uri(), dev.perfkit.cache.CacheLevel.BOTH);
+            RedisQueryCache other = twoLevel(server.uri(), dev.perfkit.cache.CacheLevel.BOTH);
+            RedisQueryCache redisOnly = twoLevel(server.uri(), dev.perfkit.cache.CacheLevel.REDIS);
+            CaffeineQueryCache caffeine = CaffeineQueryCache.builder()
+                    .name("perf-test-redis-baseline")
+                    .maxSize(10_000)
+                    .meterRegistry(new SimpleMeterRegistry())
+                    .pressureRegistry(MemoryPressureRegistry.create())
+                    .build();
+            try {
+                String[] keys = keys(1_024);
+                for (String key : keys) {
+                    memoryFirst.set(key, "value of " + key);
+                    caffeine.set(key, "value of " + key);
+                }
+                Timing.Measurement[] hits = Timing.compare(
+                        i -> memoryFirst.get(keys[(int) (i & 1023)]),
+                        i -> caffeine.get(keys[(int) (i & 1023)]),
+                        budgetNanos);
+                add(
+                        "redis.hit.memory",
+                        "redis",
+                        "two-level cache: hit in the in-process level",
+                        hits[0],
+                        "ns/op",
+                        false);
+                add(
+                        "redis.hit.memory.vs_caffeine",
+                        "redis",
+                        "in-process hit / CaffeineQueryCache hit",
+                        hits[0].over(hits[1]),
+                        "x",
+                        false);
+                Timing.Measurement shared = Timing.measure(i -> redisOnly.get(keys[(int) (i & 1023)]), budgetNanos / 2);
+                add(
+                        "redis.hit.shared",
+                        "redis",
+                        "hit in Redis (one loopback round trip)",
+                        shared.in(1_000),
+                        "us/op",
+                        false);
+
+                Histogram propagation = new Histogram(3_600_000_000L, 2);
+                int rounds = quick ? 300 : 2_000;
+                for (long version = 1; version <= rounds; version++) {
+                    Object unused = other.get("shared");
+                    long start = System.nanoTime();
+                    memoryFirst.set("shared", version);
+                    while (!Long.valueOf(version).equals(other.get("shared"))) {
+                        Thread.onSpinWait();
+                    }
+                    propagation.recordValue(Math.min(3_600_000_000L, (System.nanoTime() - start) / 1_000));
+                }
+                add(
+                        "redis.invalidation.p50",
+                        "redis",
+                        "a write until another instance sees it, p50",
+                        propagation.getValueAtPercentile(50) / 1_000.0,
+                        "ms",
+                        false);
+                add(
+                        "redis.invalidation.p99",
+                        "redis",
+                        "a write until another instance sees it, p99",
+                        propagation.getValueAtPercentile(99) / 1_000.0,
+                        "ms",
+                        false);
+
+                Map<String, Object> batch = new LinkedHashMap<>();
+                for (int i = 0; i < 100; i++) {
+                    batch.put("batch:" + i, "value " + i);
+                }
+                Timing.Measurement[] writes = Timing.compare(
+                        i -> batch.forEach(redisOnly::set),
+                        i -> redisOnly.setAll(batch, Duration.ofMinutes(5)),
+                        budgetNanos / 2);
+                add(
+                        "redis.setAll.vs_single",
+                        "redis",
+                        "100 sets one by one / one pipelined setAll",
+                        writes[0].over(writes[1]),
+                        "x",
+                        true);
+            } finally {
+                memoryFirst.close();
+                other.close();
+                redisOnly.close();
+                caffeine.close();
+            }
+        }
+    }
+
+    private static RedisQueryCache twoLevel(String uri, dev.perfkit.cache.CacheLevel level) {
+        RedisQueryCache cache = RedisQueryCache.builder()
+                .redisUri(uri)
+                .name("perf-test")
+                .level(level)
+                .maxSize(10_000)
+                .timeout(Duration.ofSeconds(2))
+                .meterRegistry(new SimpleMeterRegistry())
+                .pressureRegistry(MemoryPressureRegistry.create())
+                .build();
+        if (!cache.awaitRedis(Duration.ofSeconds(10))) {
+            throw new IllegalStateException("Redis not reachable: " + cache.redisUnavailableReason());
+        }
+        return cache;
     }
 
     private static final int CLIENTS = 3;

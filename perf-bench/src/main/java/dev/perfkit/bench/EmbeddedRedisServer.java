@@ -1,0 +1,80 @@
+package dev.perfkit.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import redis.embedded.RedisServer;
+
+/**
+ * A Redis for perf-test and demos: {@code PERF_REDIS_URI} or {@code REDIS_URL} when set, else an
+ * embedded Redis 6.2 (com.github.codemonstur:embedded-redis) on a free loopback port.
+ */
+public final class EmbeddedRedisServer implements AutoCloseable {
+    private final RedisServer server; // null when pointing at a real Redis
+    private final String uri;
+
+    private EmbeddedRedisServer(RedisServer server, String uri) {
+        this.server = server;
+        this.uri = uri;
+    }
+
+    /**
+     * Starts an embedded Redis unless the environment names a real one.
+     *
+     * @return the server
+     */
+    public static EmbeddedRedisServer start() {
+        for (String variable : new String[] {"PERF_REDIS_URI", "REDIS_URL"}) {
+            String configured = System.getenv(variable);
+            if (configured != null && !configured.isBlank()) {
+                return new EmbeddedRedisServer(null, configured);
+            }
+        }
+        return startEmbedded();
+    }
+
+    /**
+     * Starts an embedded Redis whatever the environment says.
+     *
+     * @return the server
+     */
+    public static EmbeddedRedisServer startEmbedded() {
+        try {
+            int port;
+            try (ServerSocket socket = new ServerSocket(0)) {
+                port = socket.getLocalPort();
+            }
+            RedisServer server = RedisServer.newRedisServer()
+                    .bind("127.0.0.1")
+                    .port(port)
+                    .setting("save \"\"")
+                    .setting("appendonly no")
+                    .build();
+            server.start();
+            return new EmbeddedRedisServer(server, "redis://127.0.0.1:" + port + "/0");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the embedded Redis: " + e.getMessage(), e);
+        }
+    }
+
+    /** Returns the URI to connect to. */
+    public String uri() {
+        return uri;
+    }
+
+    /** Returns whether this is the embedded server. */
+    public boolean embedded() {
+        return server != null;
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            try {
+                server.stop();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+}
