@@ -18,8 +18,8 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * <p>Built-in alert rules: {@code pool_utilization}, {@code cache_hit_ratio}, {@code memory_usage},
- * {@code memory_rss}, {@code slow_queries}, {@code error_rate}, {@code response_time}, with
- * thresholds from {@code PerfConfig}. Request names are bounded ({@code MONITOR_MAX_REQUEST_NAMES}):
+ * {@code memory_rss}, {@code slow_queries}, {@code error_rate}, {@code response_time}, {@code
+ * cache_degraded}, with thresholds from {@code PerfConfig}. Request names are bounded ({@code MONITOR_MAX_REQUEST_NAMES}):
  * later names, and names longer than 64 characters, are counted as {@code other}, so names made
  * from user input cannot exhaust memory or meters.
  *

@@ -26,6 +26,7 @@ final class BuiltInRules {
     static final String SLOW_QUERIES = "slow_queries";
     static final String ERROR_RATE = "error_rate";
     static final String RESPONSE_TIME = "response_time";
+    static final String CACHE_DEGRADED = "cache_degraded";
 
     private BuiltInRules() {}
 
@@ -106,6 +107,19 @@ final class BuiltInRules {
                         .hysteresis(hysteresis)
                         .unit("ms")
                         .component("requests")
+                        .build(),
+                // A cache working below its configuration (the two-level cache with Redis away):
+                // instances cannot hear each other's writes. 1 while degraded.
+                AlertRule.above(CACHE_DEGRADED, () -> {
+                            QueryCache cache = components.cache.get();
+                            return cache == null
+                                    ? Double.NaN
+                                    : cache.degradedReason().isEmpty() ? 0 : 1;
+                        })
+                        .warning(0.5)
+                        .forDuration(hold)
+                        .hysteresis(0)
+                        .component("cache")
                         .build());
     }
 

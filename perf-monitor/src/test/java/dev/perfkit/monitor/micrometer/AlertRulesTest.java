@@ -385,6 +385,38 @@ class AlertRulesTest {
                         "memory_rss",
                         "slow_queries",
                         "error_rate",
-                        "response_time");
+                        "response_time",
+                        "cache_degraded");
+    }
+
+    @Test
+    void cacheDegraded_firesWhileTheCacheSaysItWorksBelowItsConfiguration() {
+        AtomicReference<String> reason = new AtomicReference<>("");
+        try (QueryCache base = CaffeineQueryCache.create(
+                PerfConfig.builder().meterRegistry(registry).build())) {
+            QueryCache cache = new dev.perfkit.cache.ForwardingQueryCache() {
+                @Override
+                protected QueryCache delegate() {
+                    return base;
+                }
+
+                @Override
+                public String degradedReason() {
+                    return reason.get();
+                }
+            };
+            monitor(builtIns(PerfConfig.builder()).queryCache(cache));
+            monitor.evaluateNow();
+            assertThat(monitor.activeAlerts()).isEmpty();
+            reason.set("Redis unavailable, working in memory only: connection refused");
+            monitor.evaluateNow();
+            assertThat(monitor.activeAlerts())
+                    .extracting(Alert::rule, Alert::severity)
+                    .containsExactly(
+                            org.assertj.core.groups.Tuple.tuple(BuiltInRules.CACHE_DEGRADED, Severity.WARNING));
+            reason.set("");
+            monitor.evaluateNow();
+            assertThat(monitor.activeAlerts()).isEmpty();
+        }
     }
 }

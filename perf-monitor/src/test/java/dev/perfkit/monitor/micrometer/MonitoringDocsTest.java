@@ -127,6 +127,9 @@ class MonitoringDocsTest {
         Gauge.builder("perfkit.mongo.pool.utilization", () -> 0.5) // what perf-mongo's pool listener registers
                 .tag("cluster", "test")
                 .register(registry);
+        Gauge.builder("perfkit.cache.redis.available", () -> 1) // what perf-redis's two-level cache registers
+                .tag("cache", "default")
+                .register(registry);
         try (BatchProcessor<String> batch =
                 Perf.<String>batchProcessor(items -> {}).build()) {
             batch.add("x").get(10, TimeUnit.SECONDS);
