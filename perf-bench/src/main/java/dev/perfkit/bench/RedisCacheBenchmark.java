@@ -56,10 +56,9 @@ public class RedisCacheBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws IOException {
         server = EmbeddedRedisServer.start();
-        String uri = server.uri();
-        memoryFirst = build(uri, CacheLevel.BOTH);
-        otherInstance = build(uri, CacheLevel.BOTH);
-        redisOnly = build(uri, CacheLevel.REDIS);
+        memoryFirst = server.cache("bench", CacheLevel.BOTH);
+        otherInstance = server.cache("bench", CacheLevel.BOTH);
+        redisOnly = server.cache("bench", CacheLevel.REDIS);
         caffeine = CaffeineQueryCache.builder()
                 .name("bench-caffeine")
                 .maxSize(10_000)
@@ -74,22 +73,6 @@ public class RedisCacheBenchmark {
         for (String key : keys) {
             Object unused = memoryFirst.get(key);
         }
-    }
-
-    private static RedisQueryCache build(String uri, CacheLevel level) {
-        RedisQueryCache cache = RedisQueryCache.builder()
-                .redisUri(uri)
-                .name("bench")
-                .level(level)
-                .maxSize(10_000)
-                .timeout(Duration.ofSeconds(2))
-                .meterRegistry(new SimpleMeterRegistry())
-                .pressureRegistry(MemoryPressureRegistry.create())
-                .build();
-        if (!cache.awaitRedis(Duration.ofSeconds(10))) {
-            throw new IllegalStateException("embedded Redis unreachable: " + cache.redisUnavailableReason());
-        }
-        return cache;
     }
 
     /** Per-thread position in the keys. */

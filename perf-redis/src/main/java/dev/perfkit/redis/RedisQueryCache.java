@@ -72,13 +72,10 @@ public final class RedisQueryCache implements QueryCache {
     private static final Object ABSENT = new Object();
 
     private final String name;
-    private final CacheLevel level;
     private final CaffeineQueryCache memory;
     private final SharedLevel shared; // null at level MEMORY
     private final ValueCodec codec;
-    private final long compressionThreshold;
-    private final Duration defaultTtl;
-    private final Options defaults;
+    private final Options defaults; // level, compression threshold and default TTL of the cache itself
 
     /** What a profile changes per call: levels, compression threshold, default TTL. */
     private record Options(CacheLevel level, long compressionThreshold, Duration defaultTtl) {}
@@ -107,10 +104,7 @@ public final class RedisQueryCache implements QueryCache {
 
     private RedisQueryCache(Builder builder) {
         this.name = builder.name;
-        this.level = builder.level;
         this.codec = builder.codec;
-        this.compressionThreshold = builder.compressionThreshold;
-        this.defaultTtl = builder.defaultTtl;
         this.defaults = new Options(builder.level, builder.compressionThreshold, builder.defaultTtl);
         this.degradedTtl = builder.degradedTtl;
         this.meterRegistry = builder.meterRegistry;
@@ -130,7 +124,7 @@ public final class RedisQueryCache implements QueryCache {
                 .meterRegistry(builder.meterRegistry)
                 .pressureRegistry(builder.pressureRegistry)
                 .build();
-        if (level == CacheLevel.MEMORY) {
+        if (defaults.level() == CacheLevel.MEMORY) {
             this.shared = null;
         } else {
             RedisURI uri = parse(builder.redisUri);
@@ -230,7 +224,7 @@ public final class RedisQueryCache implements QueryCache {
 
     /** Returns the levels in use. */
     public CacheLevel level() {
-        return level;
+        return defaults.level();
     }
 
     /**
@@ -284,7 +278,7 @@ public final class RedisQueryCache implements QueryCache {
 
     @Override
     public <V> V getOrLoad(String key, Supplier<V> loader) {
-        return getOrLoad(key, defaultTtl, loader);
+        return getOrLoad(key, defaults.defaultTtl(), loader);
     }
 
     @Override
@@ -463,7 +457,7 @@ public final class RedisQueryCache implements QueryCache {
     /** Shared unless the level is memory: other instances see its entries. */
     @Override
     public boolean isShared() {
-        return level != CacheLevel.MEMORY;
+        return defaults.level() != CacheLevel.MEMORY;
     }
 
     @Override
@@ -472,7 +466,9 @@ public final class RedisQueryCache implements QueryCache {
         return new ProfileView(
                 profile,
                 new Options(
-                        profile.level(), profile.compress() ? compressionThreshold : Long.MAX_VALUE, profile.ttl()));
+                        profile.level(),
+                        profile.compress() ? defaults.compressionThreshold() : Long.MAX_VALUE,
+                        profile.ttl()));
     }
 
     /*
@@ -573,7 +569,7 @@ public final class RedisQueryCache implements QueryCache {
 
     @Override
     public void set(String key, Object value) {
-        set(key, value, defaultTtl);
+        set(key, value, defaults.defaultTtl());
     }
 
     @Override
@@ -742,7 +738,7 @@ public final class RedisQueryCache implements QueryCache {
 
     @Override
     public String toString() {
-        return "RedisQueryCache{" + name + ", " + level + ", redis "
+        return "RedisQueryCache{" + name + ", " + defaults.level() + ", redis "
                 + (isRedisAvailable() ? "available" : "unavailable") + '}';
     }
 

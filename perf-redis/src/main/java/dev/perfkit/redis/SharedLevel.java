@@ -185,15 +185,21 @@ final class SharedLevel implements AutoCloseable {
     /** Connects (or reconnects) synchronously once, for callers that want Redis before they start. */
     boolean awaitAvailable(Duration wait) {
         long end = System.nanoTime() + wait.toNanos();
-        while (!available && System.nanoTime() < end && !closed.get()) {
-            try {
-                Thread.sleep(10); // a bounded start-up wait for the pinger's first connection, not a test sleep
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return available;
+        synchronized (lifecycle) {
+            while (!available && !closed.get()) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(lifecycle, left); // recover() and close() notify
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
             }
+            return available;
         }
-        return available;
     }
 
     boolean available() {
@@ -370,16 +376,20 @@ final class SharedLevel implements AutoCloseable {
             String marker = namespace + PREFIX_MARKER + prefix;
             String unusedReply = call(() -> commands().set(marker, new byte[0], SetArgs.Builder.px(1_000)));
         }
+        Long removed = call(() -> unlinkMatching(commands(), prefix));
+        return removed;
+    }
+
+    /** Deletes the keys under a prefix: SCAN in batches, UNLINK each batch (never KEYS). */
+    private long unlinkMatching(RedisCommands<String, byte[]> commands, String prefix) {
         ScanArgs args =
                 ScanArgs.Builder.matches(escapeGlob(namespace + prefix) + "*").limit(SCAN_BATCH);
         ScanCursor cursor = ScanCursor.INITIAL;
         long removed = 0;
         do {
-            ScanCursor from = cursor;
-            KeyScanCursor<String> page = call(() -> commands().scan(from, args));
-            List<String> keys = page.getKeys();
-            if (!keys.isEmpty()) {
-                Long unlinked = call(() -> commands().unlink(keys.toArray(String[]::new)));
+            KeyScanCursor<String> page = commands.scan(cursor, args);
+            if (!page.getKeys().isEmpty()) {
+                Long unlinked = commands.unlink(page.getKeys().toArray(String[]::new));
                 removed += unlinked == null ? 0 : unlinked;
             }
             cursor = page;
@@ -537,6 +547,7 @@ final class SharedLevel implements AutoCloseable {
             }
             available = true;
             unavailableReason = "";
+            lifecycle.notifyAll();
         }
         log.info(
                 "perfkit cache {} uses Redis at {}:{} ({} invalidation)",
@@ -564,16 +575,7 @@ final class SharedLevel implements AutoCloseable {
             Long unused = commands.incr(allKey()); // loads that began before the outage must not store
         }
         for (String prefix : prefixes) {
-            ScanCursor cursor = ScanCursor.INITIAL;
-            ScanArgs args = ScanArgs.Builder.matches(escapeGlob(namespace + prefix) + "*")
-                    .limit(SCAN_BATCH);
-            do {
-                KeyScanCursor<String> page = commands.scan(cursor, args);
-                if (!page.getKeys().isEmpty()) {
-                    Long unused = commands.unlink(page.getKeys().toArray(String[]::new));
-                }
-                cursor = page;
-            } while (!cursor.isFinished());
+            long unused = unlinkMatching(commands, prefix);
         }
         for (int i = 0; i < keys.size(); i += SCAN_BATCH) {
             List<String> batch = keys.subList(i, Math.min(keys.size(), i + SCAN_BATCH));
@@ -693,6 +695,7 @@ final class SharedLevel implements AutoCloseable {
         synchronized (lifecycle) {
             available = false;
             unavailableReason = "closed";
+            lifecycle.notifyAll();
         }
         // Not shutdownNow: interrupting a connect in progress can leave its connection open behind
         // our back. The check in progress ends within the connect timeout.

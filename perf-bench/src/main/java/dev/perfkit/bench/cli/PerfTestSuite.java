@@ -682,9 +682,9 @@ final class PerfTestSuite {
     /** The two-level cache on the embedded Redis, or on PERF_REDIS_URI / REDIS_URL when set. */
     private void redis() {
         try (EmbeddedRedisServer server = EmbeddedRedisServer.start()) {
-            RedisQueryCache memoryFirst = twoLevel(server.uri(), dev.perfkit.cache.CacheLevel.BOTH);
-            RedisQueryCache other = twoLevel(server.uri(), dev.perfkit.cache.CacheLevel.BOTH);
-            RedisQueryCache redisOnly = twoLevel(server.uri(), dev.perfkit.cache.CacheLevel.REDIS);
+            RedisQueryCache memoryFirst = server.cache("perf-test", dev.perfkit.cache.CacheLevel.BOTH);
+            RedisQueryCache other = server.cache("perf-test", dev.perfkit.cache.CacheLevel.BOTH);
+            RedisQueryCache redisOnly = server.cache("perf-test", dev.perfkit.cache.CacheLevel.REDIS);
             CaffeineQueryCache caffeine = CaffeineQueryCache.builder()
                     .name("perf-test-redis-baseline")
                     .maxSize(10_000)
@@ -772,22 +772,6 @@ final class PerfTestSuite {
                 caffeine.close();
             }
         }
-    }
-
-    private static RedisQueryCache twoLevel(String uri, dev.perfkit.cache.CacheLevel level) {
-        RedisQueryCache cache = RedisQueryCache.builder()
-                .redisUri(uri)
-                .name("perf-test")
-                .level(level)
-                .maxSize(10_000)
-                .timeout(Duration.ofSeconds(2))
-                .meterRegistry(new SimpleMeterRegistry())
-                .pressureRegistry(MemoryPressureRegistry.create())
-                .build();
-        if (!cache.awaitRedis(Duration.ofSeconds(10))) {
-            throw new IllegalStateException("Redis not reachable: " + cache.redisUnavailableReason());
-        }
-        return cache;
     }
 
     private static final int CLIENTS = 3;

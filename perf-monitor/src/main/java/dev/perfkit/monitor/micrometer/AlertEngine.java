@@ -202,6 +202,11 @@ final class AlertEngine {
             this.severity = severity;
         }
 
+        private Alert alert(AlertRule rule, double value, double threshold) {
+            return new Alert(
+                    rule.name(), severity, value, threshold, breachSince, message(rule, severity, value, threshold));
+        }
+
         void step(AlertRule rule, double value, Instant now, List<Transition> transitions) {
             double threshold = rule.threshold(severity);
             if (Double.isNaN(value)) {
@@ -224,13 +229,7 @@ final class AlertEngine {
                     breachSince = now;
                 }
                 if (!Duration.between(breachSince, now).minus(hold).isNegative()) {
-                    alert = new Alert(
-                            rule.name(),
-                            severity,
-                            value,
-                            threshold,
-                            breachSince,
-                            message(rule, severity, value, threshold));
+                    alert = alert(rule, value, threshold);
                     clearSince = null;
                     transitions.add(new Transition(alert, true));
                 }
@@ -238,13 +237,7 @@ final class AlertEngine {
             }
             if (!clear) {
                 clearSince = null;
-                alert = new Alert(
-                        rule.name(),
-                        severity,
-                        value,
-                        threshold,
-                        breachSince,
-                        message(rule, severity, value, threshold));
+                alert = alert(rule, value, threshold);
                 return;
             }
             if (clearSince == null) {
