@@ -77,13 +77,7 @@ class TwoLevelCacheTest {
         String name = "outage-" + NAMES.incrementAndGet();
         List<RedisQueryCache> created = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            RedisQueryCache cache = RedisQueryCache.builder()
-                    .redisUri(server.uri())
-                    .name(name)
-                    .pingInterval(Duration.ofMillis(200))
-                    .meterRegistry(new SimpleMeterRegistry())
-                    .pressureRegistry(MemoryPressureRegistry.create())
-                    .build();
+            RedisQueryCache cache = builder(server.uri(), name).build();
             caches.add(cache);
             created.add(cache);
             assertThat(cache.awaitRedis(Duration.ofSeconds(10))).isTrue();
@@ -92,10 +86,14 @@ class TwoLevelCacheTest {
     }
 
     private static RedisQueryCache.Builder builder(String name, SharedLevel.Invalidation mode) {
+        return builder(redis.uri(), name).invalidation(mode);
+    }
+
+    /** A cache on any server, checked every 200 ms, with meters and memory pressure of its own. */
+    private static RedisQueryCache.Builder builder(String uri, String name) {
         return RedisQueryCache.builder()
-                .redisUri(redis.uri())
+                .redisUri(uri)
                 .name(name)
-                .invalidation(mode)
                 .pingInterval(Duration.ofMillis(200))
                 .meterRegistry(new SimpleMeterRegistry())
                 .pressureRegistry(MemoryPressureRegistry.create());
@@ -334,13 +332,7 @@ class TwoLevelCacheTest {
             String name = "durable-" + NAMES.incrementAndGet();
             List<RedisQueryCache> bot = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
-                RedisQueryCache cache = RedisQueryCache.builder()
-                        .redisUri(durable.uri())
-                        .name(name)
-                        .pingInterval(Duration.ofMillis(200))
-                        .meterRegistry(new SimpleMeterRegistry())
-                        .pressureRegistry(MemoryPressureRegistry.create())
-                        .build();
+                RedisQueryCache cache = builder(durable.uri(), name).build();
                 caches.add(cache);
                 bot.add(cache);
                 assertThat(cache.awaitRedis(Duration.ofSeconds(10))).isTrue();
@@ -361,6 +353,36 @@ class TwoLevelCacheTest {
             await().atMost(ARRIVAL) // b may have read before a's replay; a's delete then reaches it
                     .untilAsserted(() -> assertThat(b.getOrLoad("k", Duration.ofMinutes(5), () -> database[0]))
                             .isEqualTo(2L));
+        }
+    }
+
+    /**
+     * More invalidations during an outage than the instance remembers one by one: the recovery
+     * must then clear the whole cache in Redis rather than forget some.
+     */
+    @Test
+    void tooManyInvalidationsWhileRedisWasAway_clearTheWholeCacheOnRecovery(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path data) {
+        try (EmbeddedRedis durable = EmbeddedRedis.startPersistent(data)) {
+            String name = "overflow-" + NAMES.incrementAndGet();
+            RedisQueryCache a = builder(durable.uri(), name).build();
+            RedisQueryCache b = builder(durable.uri(), name).build();
+            caches.add(a);
+            caches.add(b);
+            assertThat(a.awaitRedis(Duration.ofSeconds(10)) && b.awaitRedis(Duration.ofSeconds(10)))
+                    .isTrue();
+            a.set("untouched", "old"); // never invalidated below, but outdated by the overflow rule
+
+            durable.stop();
+            await().atMost(ARRIVAL).until(() -> !a.isRedisAvailable());
+            for (int i = 0; i <= 10_001; i++) {
+                a.invalidate("key:" + i);
+            }
+            durable.startAgain(); // the append-only file brings "untouched" back
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> a.isRedisAvailable() && b.isRedisAvailable());
+            await().atMost(ARRIVAL)
+                    .untilAsserted(() -> assertThat(b.get("untouched")).isNull());
         }
     }
 
@@ -392,13 +414,7 @@ class TwoLevelCacheTest {
     void redisUnreachableAtStartUp_startsInMemory_thenJoinsWhenRedisAppears() throws Exception {
         EmbeddedRedis later = EmbeddedRedis.startEmbedded();
         later.stop();
-        RedisQueryCache cache = RedisQueryCache.builder()
-                .redisUri(later.uri())
-                .name("late")
-                .pingInterval(Duration.ofMillis(200))
-                .meterRegistry(new SimpleMeterRegistry())
-                .pressureRegistry(MemoryPressureRegistry.create())
-                .build();
+        RedisQueryCache cache = builder(later.uri(), "late").build();
         caches.add(cache);
         try {
             assertThat(cache.isRedisAvailable()).isFalse();

@@ -158,6 +158,29 @@ class CacheWarmerTest {
     }
 
     @Test
+    void close_stopsEveryThread_evenWithLoadsInFlight() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        for (int i = 0; i < 50; i++) {
+            CacheWarmer started = CacheWarmer.builder(cache)
+                    .ttl(Duration.ofMinutes(10))
+                    .prefix("hotel:")
+                    .initial(() -> {
+                        try {
+                            never.await(); // a start-up fill stuck on a slow database
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        return Map.of();
+                    })
+                    .loader(key -> key)
+                    .start();
+            started.close();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(thread -> thread.isAlive() && thread.getName().startsWith("perfkit-warmer")));
+    }
+
+    @Test
     void badInput_isRefusedClearly() {
         assertThatThrownBy(() -> CacheWarmer.builder(cache).refreshAhead(1.0))
                 .isInstanceOf(IllegalArgumentException.class)
