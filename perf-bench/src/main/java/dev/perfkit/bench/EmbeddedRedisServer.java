@@ -34,6 +34,16 @@ public final class EmbeddedRedisServer implements AutoCloseable {
     }
 
     /**
+     * Points at a Redis that runs elsewhere (nothing is started or stopped).
+     *
+     * @param uri its URI
+     * @return the server
+     */
+    public static EmbeddedRedisServer external(String uri) {
+        return new EmbeddedRedisServer(null, uri);
+    }
+
+    /**
      * Starts an embedded Redis whatever the environment says.
      *
      * @return the server
@@ -72,11 +82,23 @@ public final class EmbeddedRedisServer implements AutoCloseable {
      * @throws IllegalStateException if Redis does not answer within 10 s
      */
     public dev.perfkit.redis.RedisQueryCache cache(String name, dev.perfkit.cache.CacheLevel level) {
+        return cache(name, level, 10_000);
+    }
+
+    /**
+     * {@link #cache(String, dev.perfkit.cache.CacheLevel)} with another in-memory size.
+     *
+     * @param name the cache's name
+     * @param level its levels
+     * @param maxSize entries kept in memory
+     * @return the connected cache
+     */
+    public dev.perfkit.redis.RedisQueryCache cache(String name, dev.perfkit.cache.CacheLevel level, long maxSize) {
         dev.perfkit.redis.RedisQueryCache cache = dev.perfkit.redis.RedisQueryCache.builder()
                 .redisUri(uri)
                 .name(name)
                 .level(level)
-                .maxSize(10_000)
+                .maxSize(maxSize)
                 .timeout(java.time.Duration.ofSeconds(2))
                 .meterRegistry(new io.micrometer.core.instrument.simple.SimpleMeterRegistry())
                 .pressureRegistry(dev.perfkit.memory.MemoryPressureRegistry.create())

@@ -93,18 +93,18 @@ final class InstancesSimulation {
     /** Runs the three configurations; {@code redisUri} blank starts an embedded Redis. */
     List<RunResult> run(String mongoUri, String redisUri) {
         boolean embedded = redisUri == null || redisUri.isBlank() || redisUri.equals("embedded");
-        try (EmbeddedRedisServer redis = embedded ? EmbeddedRedisServer.startEmbedded() : null;
+        try (EmbeddedRedisServer redis =
+                        embedded ? EmbeddedRedisServer.startEmbedded() : EmbeddedRedisServer.external(redisUri);
                 EmbeddedMongo mongo = EmbeddedMongo.start(mongoUri)) {
-            String uri = embedded ? redis.uri() : redisUri;
             List<RunResult> results = new ArrayList<>();
             for (Mode mode : Mode.values()) {
-                results.add(run(mongo, uri, mode));
+                results.add(run(mongo, redis, mode));
             }
             return results;
         }
     }
 
-    private RunResult run(EmbeddedMongo mongo, String redisUri, Mode mode) {
+    private RunResult run(EmbeddedMongo mongo, EmbeddedRedisServer redis, Mode mode) {
         AtomicLong roundTrips = new AtomicLong();
         CommandListener counter = new CommandListener() {
             @Override
@@ -122,7 +122,7 @@ final class InstancesSimulation {
         try {
             for (int i = 0; i < instances; i++) {
                 clients.add(mongo.client(settings -> settings.addCommandListener(counter)));
-                caches.add(cache(mode, redisUri, cacheName));
+                caches.add(cache(mode, redis, cacheName));
             }
             MongoCollection<Document> seedAccounts =
                     clients.get(0).getDatabase("perfkit_instances").getCollection("accounts");
@@ -228,7 +228,7 @@ final class InstancesSimulation {
         }
     }
 
-    private static QueryCache cache(Mode mode, String redisUri, String name) {
+    private static QueryCache cache(Mode mode, EmbeddedRedisServer redis, String name) {
         return switch (mode) {
             case NO_CACHE -> null;
             case MEMORY ->
@@ -238,20 +238,7 @@ final class InstancesSimulation {
                         .meterRegistry(new SimpleMeterRegistry())
                         .pressureRegistry(MemoryPressureRegistry.create())
                         .build();
-            case TWO_LEVEL -> {
-                RedisQueryCache cache = RedisQueryCache.builder()
-                        .redisUri(redisUri)
-                        .name(name)
-                        .maxSize(100_000)
-                        .timeout(Duration.ofSeconds(1))
-                        .meterRegistry(new SimpleMeterRegistry())
-                        .pressureRegistry(MemoryPressureRegistry.create())
-                        .build();
-                if (!cache.awaitRedis(Duration.ofSeconds(10))) {
-                    throw new IllegalStateException("Redis not reachable: " + cache.redisUnavailableReason());
-                }
-                yield cache;
-            }
+            case TWO_LEVEL -> redis.cache(name, dev.perfkit.cache.CacheLevel.BOTH, 100_000);
         };
     }
 

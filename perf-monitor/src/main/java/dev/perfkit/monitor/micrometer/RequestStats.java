@@ -149,26 +149,28 @@ final class RequestStats implements AutoCloseable {
     RequestReport report() {
         long now = nanoTicker.getAsLong();
         double seconds = coveredSeconds(now);
-        List<Stats> all = new ArrayList<>(byName.values());
-        List<RequestReport> reports = new ArrayList<>();
+        // One pass: each name's window, merged into the overall one as it goes.
+        Histogram overallAll = new Histogram(2);
+        Histogram overallFailed = new Histogram(2);
+        record Named(String name, RequestReport report) {}
+        List<Named> named = new ArrayList<>();
         long total = 0;
-        for (Stats stats : all) {
-            total += stats.total.sum();
-            reports.add(report(stats.window(now), seconds, stats.total.sum(), Map.of()));
-        }
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < all.size(); i++) {
-            order.add(i);
-        }
-        order.sort(Comparator.comparingLong((Integer i) -> -reports.get(i).requests())
-                .thenComparing(i -> all.get(i).name));
-        Map<String, RequestReport> named = new LinkedHashMap<>();
-        for (int i : order) {
-            if (reports.get(i).totalRequests() > 0) {
-                named.put(all.get(i).name, reports.get(i));
+        for (Stats stats : byName.values()) {
+            Histogram all = new Histogram(2);
+            Histogram failed = new Histogram(2);
+            stats.addTo(all, failed, now);
+            overallAll.add(all);
+            overallFailed.add(failed);
+            long totalRequests = stats.total.sum();
+            total += totalRequests;
+            if (totalRequests > 0) {
+                named.add(new Named(stats.name, report(Window.of(all, failed), seconds, totalRequests, Map.of())));
             }
         }
-        return report(overallWindow(now), seconds, total, named);
+        named.sort(Comparator.comparingLong((Named n) -> -n.report().requests()).thenComparing(Named::name));
+        Map<String, RequestReport> byNameReport = new LinkedHashMap<>();
+        named.forEach(n -> byNameReport.put(n.name(), n.report()));
+        return report(Window.of(overallAll, overallFailed), seconds, total, byNameReport);
     }
 
     private static RequestReport report(
