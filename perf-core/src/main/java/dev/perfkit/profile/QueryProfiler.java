@@ -94,6 +94,19 @@ public interface QueryProfiler extends AutoCloseable {
     }
 
     /**
+     * Tells whether a query that took {@code nanos} will use its result size, so that a caller for
+     * whom counting costs something (instrumentation counting a reply's documents) may pass -1
+     * instead. The default says yes; a profiler that keeps sizes only in its slow-query log says so
+     * only for slow queries.
+     *
+     * @param nanos how long the query took, in nanoseconds
+     * @return whether {@code resultSize} matters for it
+     */
+    default boolean usesResultSize(long nanos) {
+        return true;
+    }
+
+    /**
      * Times a call and records it: success or failure, and the result size when the result is a
      * collection or a number. The call's exception is rethrown unchanged.
      *

@@ -253,6 +253,12 @@ public final class MicrometerQueryProfiler implements QueryProfiler {
         recordQuietly(collection, operation, shape, nanos, success, resultSize);
     }
 
+    /** {@inheritDoc} Here: only slow queries keep their size (in the slow-query log). */
+    @Override
+    public boolean usesResultSize(long nanos) {
+        return nanos >= slowThresholdNanos;
+    }
+
     /** The holder of (collection, operation), or of the "other" bucket past the caps. */
     private OperationHolder holder(String collection, String operation) {
         ConcurrentHashMap<String, OperationHolder> byOperation = operations.get(collection);

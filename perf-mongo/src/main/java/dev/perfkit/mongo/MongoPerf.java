@@ -5,19 +5,13 @@ import static java.util.Objects.requireNonNull;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.WriteModel;
-import com.mongodb.event.CommandFailedEvent;
-import com.mongodb.event.CommandListener;
-import com.mongodb.event.CommandStartedEvent;
-import com.mongodb.event.CommandSucceededEvent;
 import dev.perfkit.Perf;
 import dev.perfkit.PerfConfig;
 import dev.perfkit.PerformanceMode;
 import dev.perfkit.batch.BatchProcessorBuilder;
 import dev.perfkit.cache.QueryCache;
-import dev.perfkit.internal.WarnThenDebug;
 import dev.perfkit.profile.QueryProfiler;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.binder.mongodb.MongoMetricsCommandListener;
 import io.micrometer.core.instrument.binder.mongodb.MongoMetricsConnectionPoolListener;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -78,11 +72,9 @@ public final class MongoPerf {
         requireNonNull(profiler, "profiler");
         requireNonNull(registry, "registry");
         DriverRequirement.check();
-        // Micrometer's listener first, with ours as its tags provider: one reading of each command
-        // serves both (see ProfilingCommandListener).
-        ProfilingCommandListener profiling = new ProfilingCommandListener(profiler);
-        settings.addCommandListener(new SafeCommandListener(new MongoMetricsCommandListener(registry, profiling)));
-        settings.addCommandListener(profiling);
+        // One listener profiles and times each command (it replaces Micrometer's
+        // MongoMetricsCommandListener, keeping its timer; see ProfilingCommandListener for why).
+        settings.addCommandListener(new ProfilingCommandListener(profiler, registry));
         settings.applyToConnectionPoolSettings(pool -> pool.addConnectionPoolListener(
                         new SafeConnectionPoolListener(new MongoMetricsConnectionPoolListener(registry)))
                 .addConnectionPoolListener(new PoolMetricsListener(registry)));
@@ -264,42 +256,5 @@ public final class MongoPerf {
      */
     public static boolean isTransient(Throwable failure) {
         return MongoRetryPolicy.isTransient(failure);
-    }
-
-    /** Shields the driver from a listener that throws. */
-    private static final class SafeCommandListener implements CommandListener {
-        private final CommandListener delegate;
-        private final WarnThenDebug failures = new WarnThenDebug(log);
-
-        SafeCommandListener(CommandListener delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public void commandStarted(CommandStartedEvent event) {
-            try {
-                delegate.commandStarted(event);
-            } catch (RuntimeException | LinkageError | StackOverflowError e) {
-                failures.log("Command listener " + delegate.getClass().getName() + " failed", e);
-            }
-        }
-
-        @Override
-        public void commandSucceeded(CommandSucceededEvent event) {
-            try {
-                delegate.commandSucceeded(event);
-            } catch (RuntimeException | LinkageError | StackOverflowError e) {
-                failures.log("Command listener " + delegate.getClass().getName() + " failed", e);
-            }
-        }
-
-        @Override
-        public void commandFailed(CommandFailedEvent event) {
-            try {
-                delegate.commandFailed(event);
-            } catch (RuntimeException | LinkageError | StackOverflowError e) {
-                failures.log("Command listener " + delegate.getClass().getName() + " failed", e);
-            }
-        }
     }
 }

@@ -7,92 +7,85 @@ import com.mongodb.event.CommandFailedEvent;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
 import com.mongodb.event.CommandSucceededEvent;
-import dev.perfkit.internal.QueryShapeCache;
 import dev.perfkit.internal.WarnThenDebug;
 import dev.perfkit.profile.QueryProfiler;
 import dev.perfkit.profile.QueryShape;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.binder.mongodb.MongoCommandTagsProvider;
+import io.micrometer.core.instrument.Timer;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.bson.BsonArray;
 import org.bson.BsonDocument;
-import org.bson.BsonValue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /*
- * Feeds driver commands into a QueryProfiler, and gives Micrometer's MongoMetricsCommandListener
- * its tags (so the two share one reading of each command).
+ * perfkit's one command listener: it feeds driver commands into a QueryProfiler and times them in
+ * Micrometer's "mongodb.driver.commands" timer (same name, description and tags as Micrometer's
+ * MongoMetricsCommandListener, which it replaces).
  *
- * Cost: registering any command listener makes the driver build an event per command; what this
- * class adds is kept small. On start it reads the collection, filter and sort from the command
- * document (a view over the driver's network buffer, valid only during the callback) and turns
- * them into a QueryShape at once through a QueryShapeCache — a structural fingerprint and a map
- * lookup, no copy of the filter — and looks up the command's metric tags in a small cache. On
- * finish it records the shape with the driver's elapsed time; nothing is parsed twice.
- *
- * Order: MongoPerf.instrument registers Micrometer's listener (with this as its tags provider)
- * before this listener, so the provider's commandStarted reads the command first and this
- * listener's commandSucceeded, which forgets the command, runs after Micrometer asked for its tags.
+ * Cost, measured end to end (see docs/mongo.md): registering any command listener makes the driver
+ * build an event per command; what this class adds is kept to a few hundred nanoseconds. On start
+ * it reads the command once with a streaming reader (CommandReader: collection name and a
+ * structural fingerprint of filter and sort, no values decoded) and finds the command's QueryShape
+ * by that fingerprint, decoding the filter only the first time a structure is seen. Tags and
+ * timers are cached per (server, command, collection), so recording is a lookup and Timer.record,
+ * not a Timer.builder(...).register(...) per command as in Micrometer's listener. On finish it
+ * counts the reply's documents with the same kind of reader and records the shape with the
+ * driver's elapsed time.
  *
  * State: started commands wait in a map keyed by request id until they finish. The map is bounded
- * (MAX_IN_FLIGHT); past the bound new commands are simply not profiled. A command whose finish never
- * arrives (a connection dropped mid-command) would stay, so entries are also dropped when the map
- * is full and older than a minute. Collection tags are capped like the profiler's collections
- * (MAX_TAGGED_COLLECTIONS, then "other"). Nothing here ever throws into the driver.
+ * (MAX_IN_FLIGHT); past the bound new commands are timed but not profiled. A command whose finish
+ * never arrives (a connection dropped mid-command) would stay, so entries are also dropped when the
+ * map is full and older than a minute. Collection tags are capped like the profiler's collections
+ * (MAX_TAGGED_COLLECTIONS, then "other"). Timers are looked up once and kept, as Micrometer's own
+ * binders do: a host that removes them from its registry stops seeing these commands. Nothing here
+ * ever throws into the driver.
  */
-final class ProfilingCommandListener implements CommandListener, MongoCommandTagsProvider {
+final class ProfilingCommandListener implements CommandListener {
     private static final Logger log = LoggerFactory.getLogger(ProfilingCommandListener.class);
     static final int MAX_IN_FLIGHT = 10_000;
     static final int MAX_TAGGED_COLLECTIONS = 100;
+    static final String TIMER_NAME = "mongodb.driver.commands";
     private static final int MAX_SERVERS = 64;
+    private static final int MAX_SHAPES = 10_000;
     private static final long STALE_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final Set<String> PROFILED =
             Set.of("find", "aggregate", "count", "distinct", "update", "delete", "findAndModify", "insert", "getMore");
 
     /** A started command: what the profiler and the metric need at its end. */
-    private record Started(String collection, QueryShape shape, CommandTags tags, long startNanos) {}
-
-    /** The metric tags of one (command, collection, server) for both outcomes. */
-    private record CommandTags(Tags success, Tags failed) {}
+    private record Started(String collection, QueryShape shape, CommandTimers timers, long startNanos) {}
 
     private final WarnThenDebug failures = new WarnThenDebug(log);
     private final Supplier<QueryProfiler> profiler;
-    private final QueryShapeCache shapes = QueryShapeCache.create(10_000);
+    private final MeterRegistry registry;
+    private final ConcurrentHashMap<Long, QueryShape> shapes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Integer, Started> inFlight = new ConcurrentHashMap<>();
-    private volatile ServerTags[] servers = new ServerTags[0];
+    private volatile ServerTimers[] servers = new ServerTimers[0];
     private final Set<String> taggedCollections = ConcurrentHashMap.newKeySet();
 
-    ProfilingCommandListener(Supplier<QueryProfiler> profiler) {
+    /**
+     * @param profiler where commands are recorded (looked up at each command's end)
+     * @param registry where the command timers go; null for none
+     */
+    ProfilingCommandListener(Supplier<QueryProfiler> profiler, MeterRegistry registry) {
         this.profiler = profiler;
+        this.registry = registry;
     }
 
     // ---- reading a started command
 
-    /**
-     * Both roles' start callback (CommandListener and MongoCommandTagsProvider declare the same
-     * method): Micrometer's listener calls it first, as the tags provider; the second call, as a
-     * listener, finds the command read already.
-     */
     @Override
     public void commandStarted(CommandStartedEvent event) {
-        if (inFlight.containsKey(event.getRequestId())) {
-            return; // read already, as Micrometer's tags provider
-        }
-        readStarted(event);
-    }
-
-    private void readStarted(CommandStartedEvent event) {
         try {
             String name = event.getCommandName();
             if (!PROFILED.contains(name)) {
-                return;
+                return; // timed at its end, with collection "unknown"
             }
             if (inFlight.size() >= MAX_IN_FLIGHT) {
                 long now = System.nanoTime();
@@ -102,44 +95,87 @@ final class ProfilingCommandListener implements CommandListener, MongoCommandTag
                 }
             }
             BsonDocument command = event.getCommand();
-            String collection = collectionOf(name, command);
-            if (collection == null) {
+            CommandReader.Reading reading = CommandReader.read(name, command);
+            if (reading.collection() == null) {
                 return;
             }
-            QueryShape shape = shapes.shapeOf(filterOf(name, command), sortOf(name, command));
+            QueryShape shape = shapeOf(reading.fingerprint(), name, command);
             inFlight.put(
                     event.getRequestId(),
-                    new Started(collection, shape, tagsOf(event, name, collection), System.nanoTime()));
+                    new Started(
+                            reading.collection(),
+                            shape,
+                            timersOf(event, name, reading.collection()),
+                            System.nanoTime()));
         } catch (RuntimeException | StackOverflowError | LinkageError e) {
             failures.log("Could not read a started " + event.getCommandName() + " command; not profiling it", e);
         }
     }
 
-    // ---- Micrometer's tags
-
-    @Override
-    public Iterable<Tag> commandTags(CommandEvent event) {
-        Started started = inFlight.get(event.getRequestId());
-        CommandTags tags = started != null ? started.tags() : tagsOf(event, event.getCommandName(), "unknown");
-        return event instanceof CommandSucceededEvent ? tags.success() : tags.failed();
+    /** The shape of a structure, decoded from the command only the first time it is seen. */
+    private QueryShape shapeOf(long fingerprint, String name, BsonDocument command) {
+        QueryShape shape = shapes.get(fingerprint);
+        if (shape == null) {
+            shape = QueryShape.of(CommandReader.filterOf(name, command), CommandReader.sortOf(name, command));
+            if (shapes.size() < MAX_SHAPES) {
+                shapes.putIfAbsent(fingerprint, shape);
+            }
+        }
+        return shape;
     }
 
-    /** The tag cache of one server: by command, then by collection. */
-    private record ServerTags(ServerId server, Map<String, Map<String, CommandTags>> byCommand) {}
+    // ---- Micrometer's timers
 
     /**
-     * The tags of (server, command, collection), looked up without allocating: a client talks to a
+     * The timers of one (server, command, collection): tagged like Micrometer's
+     * MongoMetricsCommandListener, each registered at its first use (so a failed timer appears only
+     * once a command failed, as there).
+     */
+    private final class CommandTimers {
+        private final Tags tags;
+        private volatile Timer success;
+        private volatile Timer failed;
+
+        CommandTimers(Tags tags) {
+            this.tags = tags;
+        }
+
+        void record(boolean succeeded, long nanos) {
+            if (registry == null) {
+                return;
+            }
+            Timer timer = succeeded ? success : failed;
+            if (timer == null) {
+                timer = Timer.builder(TIMER_NAME)
+                        .description("Timer of mongodb commands")
+                        .tags(tags.and("status", succeeded ? "SUCCESS" : "FAILED"))
+                        .register(registry);
+                if (succeeded) {
+                    success = timer;
+                } else {
+                    failed = timer;
+                }
+            }
+            timer.record(nanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** The timer cache of one server: by command, then by collection. */
+    private record ServerTimers(ServerId server, Map<String, Map<String, CommandTimers>> byCommand) {}
+
+    /**
+     * The timers of (server, command, collection), looked up without allocating: a client talks to a
      * handful of servers, each with one ServerId object shared by its connections, so the server is
      * found by identity in a short array, then the command and collection in small maps.
      */
-    private CommandTags tagsOf(CommandEvent event, String command, String collection) {
+    private CommandTimers timersOf(CommandEvent event, String command, String collection) {
         ConnectionDescription connection = event.getConnectionDescription();
         if (connection == null) {
-            return newTags(null, command, taggedCollection(collection));
+            return newTimers(null, command, taggedCollection(collection));
         }
         ServerId server = connection.getConnectionId().getServerId();
-        ServerTags cached = null;
-        for (ServerTags candidate : servers) {
+        ServerTimers cached = null;
+        for (ServerTimers candidate : servers) {
             if (candidate.server() == server) {
                 cached = candidate;
                 break;
@@ -148,23 +184,26 @@ final class ProfilingCommandListener implements CommandListener, MongoCommandTag
         if (cached == null) {
             cached = addServer(server);
             if (cached == null) {
-                return newTags(connection, command, taggedCollection(collection));
+                return newTimers(connection, command, taggedCollection(collection));
             }
         }
-        Map<String, CommandTags> byCollection =
+        Map<String, CommandTimers> byCollection =
                 cached.byCommand().computeIfAbsent(command, c -> new ConcurrentHashMap<>());
-        CommandTags tags = byCollection.get(collection);
-        if (tags == null) {
-            tags = newTags(connection, command, taggedCollection(collection));
+        CommandTimers timers = byCollection.get(collection);
+        if (timers == null) {
+            timers = newTimers(connection, command, taggedCollection(collection));
             if (byCollection.size() <= MAX_TAGGED_COLLECTIONS) {
-                byCollection.putIfAbsent(collection, tags);
+                CommandTimers raced = byCollection.putIfAbsent(collection, timers);
+                if (raced != null) {
+                    timers = raced;
+                }
             }
         }
-        return tags;
+        return timers;
     }
 
-    private synchronized ServerTags addServer(ServerId server) {
-        for (ServerTags candidate : servers) {
+    private synchronized ServerTimers addServer(ServerId server) {
+        for (ServerTimers candidate : servers) {
             if (candidate.server() == server) {
                 return candidate;
             }
@@ -172,8 +211,8 @@ final class ProfilingCommandListener implements CommandListener, MongoCommandTag
         if (servers.length >= MAX_SERVERS) {
             return null;
         }
-        ServerTags added = new ServerTags(server, new ConcurrentHashMap<>());
-        ServerTags[] grown = Arrays.copyOf(servers, servers.length + 1);
+        ServerTimers added = new ServerTimers(server, new ConcurrentHashMap<>());
+        ServerTimers[] grown = Arrays.copyOf(servers, servers.length + 1);
         grown[servers.length] = added;
         servers = grown;
         return added;
@@ -191,131 +230,56 @@ final class ProfilingCommandListener implements CommandListener, MongoCommandTag
         return "other";
     }
 
-    private static CommandTags newTags(ConnectionDescription connection, String command, String collection) {
+    private CommandTimers newTimers(ConnectionDescription connection, String command, String collection) {
         String clusterId = connection == null
                 ? "unknown"
                 : connection.getConnectionId().getServerId().getClusterId().getValue();
         String server =
                 connection == null ? "unknown" : connection.getServerAddress().toString();
-        Tags common = Tags.of(
+        return new CommandTimers(Tags.of(
                 Tag.of("command", command),
                 Tag.of("collection", collection),
                 Tag.of("cluster.id", clusterId),
-                Tag.of("server.address", server));
-        return new CommandTags(common.and("status", "SUCCESS"), common.and("status", "FAILED"));
+                Tag.of("server.address", server)));
     }
 
     // ---- finishing
 
     @Override
     public void commandSucceeded(CommandSucceededEvent event) {
-        Started started = inFlight.remove(event.getRequestId());
-        if (started == null) {
-            return;
-        }
-        try {
-            long count = resultCount(event.getCommandName(), event.getResponse());
-            record(event.getCommandName(), started, event.getElapsedTime(TimeUnit.NANOSECONDS), true, count);
-        } catch (RuntimeException | StackOverflowError | LinkageError e) {
-            failures.log("Could not profile a " + event.getCommandName() + " command", e);
-        }
+        finish(event, event.getElapsedTime(TimeUnit.NANOSECONDS), true);
     }
 
     @Override
     public void commandFailed(CommandFailedEvent event) {
+        finish(event, event.getElapsedTime(TimeUnit.NANOSECONDS), false);
+    }
+
+    private void finish(CommandEvent event, long nanos, boolean success) {
         Started started = inFlight.remove(event.getRequestId());
+        String command = event.getCommandName();
+        try {
+            CommandTimers timers = started != null ? started.timers() : timersOf(event, command, "unknown");
+            timers.record(success, Math.max(0, nanos));
+        } catch (RuntimeException | StackOverflowError | LinkageError e) {
+            failures.log("Could not time a " + command + " command", e);
+        }
         if (started == null) {
             return;
         }
         try {
-            record(event.getCommandName(), started, event.getElapsedTime(TimeUnit.NANOSECONDS), false, -1);
+            QueryProfiler target = profiler.get();
+            long elapsed = Math.max(0, nanos);
+            long count = success && target.usesResultSize(elapsed)
+                    ? CommandReader.resultCount(command, ((CommandSucceededEvent) event).getResponse())
+                    : -1;
+            target.recordShape(started.collection(), command, started.shape(), elapsed, success, count);
         } catch (RuntimeException | StackOverflowError | LinkageError e) {
-            failures.log("Could not profile a failed " + event.getCommandName() + " command", e);
+            failures.log("Could not profile a " + command + " command", e);
         }
-    }
-
-    private void record(String command, Started started, long nanos, boolean success, long count) {
-        profiler.get().recordShape(started.collection(), command, started.shape(), Math.max(0, nanos), success, count);
     }
 
     int inFlightCount() {
         return inFlight.size();
-    }
-
-    private static String collectionOf(String name, BsonDocument command) {
-        BsonValue collection = command.get(name.equals("getMore") ? "collection" : name);
-        return collection != null && collection.isString()
-                ? collection.asString().getValue()
-                : null;
-    }
-
-    private static Map<String, ?> filterOf(String name, BsonDocument command) {
-        return switch (name) {
-            case "find" -> documentOrEmpty(command.get("filter"));
-            case "count", "distinct", "findAndModify" -> documentOrEmpty(command.get("query"));
-            case "update" -> firstStatement(command.get("updates"), "q");
-            case "delete" -> firstStatement(command.get("deletes"), "q");
-            case "aggregate" -> firstMatch(command.get("pipeline"));
-            default -> Map.of();
-        };
-    }
-
-    /** The sort as field -> 1 / -1 in Java numbers, which QueryShape reads; {$meta: ...} sorts are left out. */
-    private static Map<String, ?> sortOf(String name, BsonDocument command) {
-        if (!name.equals("find") && !name.equals("findAndModify")) {
-            return Map.of();
-        }
-        BsonValue sort = command.get("sort");
-        if (sort == null || !sort.isDocument() || sort.asDocument().isEmpty()) {
-            return Map.of();
-        }
-        Map<String, Integer> directions = new java.util.LinkedHashMap<>();
-        sort.asDocument().forEach((field, direction) -> {
-            if (direction.isNumber()) {
-                directions.put(field, direction.asNumber().doubleValue() < 0 ? -1 : 1);
-            }
-        });
-        return directions;
-    }
-
-    private static Map<String, ?> documentOrEmpty(BsonValue value) {
-        return value != null && value.isDocument() ? value.asDocument() : Map.of();
-    }
-
-    private static Map<String, ?> firstStatement(BsonValue statements, String field) {
-        if (statements != null && statements.isArray() && !statements.asArray().isEmpty()) {
-            BsonValue first = statements.asArray().get(0);
-            if (first.isDocument()) {
-                return documentOrEmpty(first.asDocument().get(field));
-            }
-        }
-        return Map.of();
-    }
-
-    private static Map<String, ?> firstMatch(BsonValue pipeline) {
-        if (pipeline != null && pipeline.isArray()) {
-            BsonArray stages = pipeline.asArray();
-            if (!stages.isEmpty() && stages.get(0).isDocument()) {
-                return documentOrEmpty(stages.get(0).asDocument().get("$match"));
-            }
-        }
-        return Map.of();
-    }
-
-    private static long resultCount(String name, BsonDocument response) {
-        BsonValue cursor = response.get("cursor");
-        if (cursor != null && cursor.isDocument()) {
-            BsonValue batch = cursor.asDocument().get(name.equals("getMore") ? "nextBatch" : "firstBatch");
-            return batch != null && batch.isArray() ? batch.asArray().size() : -1;
-        }
-        BsonValue n = response.get("n");
-        if (n != null && n.isNumber()) {
-            return n.asNumber().longValue();
-        }
-        BsonValue values = response.get("values");
-        if (values != null && values.isArray()) {
-            return values.asArray().size();
-        }
-        return -1;
     }
 }

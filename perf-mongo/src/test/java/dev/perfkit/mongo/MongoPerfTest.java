@@ -156,7 +156,7 @@ class MongoPerfTest {
 
     @Test
     void listener_boundsItsInFlightState_andIgnoresUnknownCommands() {
-        ProfilingCommandListener listener = new ProfilingCommandListener(() -> profiler);
+        ProfilingCommandListener listener = new ProfilingCommandListener(() -> profiler, null);
         for (int i = 0; i < ProfilingCommandListener.MAX_IN_FLIGHT + 500; i++) {
             listener.commandStarted(new com.mongodb.event.CommandStartedEvent(
                     null, 1, i, null, "db", "find", BsonDocument.parse("{find: 'c', filter: {a: 1}}")));

@@ -47,9 +47,11 @@ class SafeListenersTest {
 
     @Test
     void profilingListener_withAProfilerThatThrows_neverReachesTheDriver() {
-        ProfilingCommandListener listener = new ProfilingCommandListener(() -> {
-            throw new IllegalStateException("no profiler");
-        });
+        ProfilingCommandListener listener = new ProfilingCommandListener(
+                () -> {
+                    throw new IllegalStateException("no profiler");
+                },
+                null);
         BsonDocument command = BsonDocument.parse("{find: 'users', filter: {a: 1}}");
 
         assertThatCode(() -> {
@@ -74,9 +76,11 @@ class SafeListenersTest {
         assertThatCode(() -> safe.connectionCheckedOut(new ConnectionCheckedOutEvent(new ConnectionId(server), 1, 1)))
                 .doesNotThrowAnyException();
 
-        ProfilingCommandListener listener = new ProfilingCommandListener(() -> {
-            throw new NoClassDefFoundError("dev/perfkit/profile/QueryProfiler");
-        });
+        ProfilingCommandListener listener = new ProfilingCommandListener(
+                () -> {
+                    throw new NoClassDefFoundError("dev/perfkit/profile/QueryProfiler");
+                },
+                null);
         BsonDocument command = BsonDocument.parse("{find: 'users', filter: {a: 1}}");
         assertThatCode(() -> {
                     listener.commandStarted(
