@@ -19,9 +19,10 @@ import java.util.concurrent.atomic.LongAdder;
  * }</pre>
  *
  * <p>The key is a 64-bit fingerprint of the structure: field names and operators in order, the class
- * of each literal, and whether an array holds one element or several (which changes the ESR
- * classification of {@code $in}) — never the values. Computing it walks the query once without
- * allocating, several times cheaper than computing the shape. Two different structures would have
+ * of each literal, the set of element structures of each array and whether it holds one element
+ * or several (which changes the ESR classification of {@code $in}) — never the values. Computing it
+ * walks the query once, allocating only a small buffer per array, several times cheaper than
+ * computing the shape. Two different structures would have
  * to collide on 64 bits to share a shape; with ten thousand distinct structures the odds are about
  * one in three hundred billion. Once {@code maxEntries} structures are cached, further structures
  * are computed on every call and not stored.
@@ -134,21 +135,59 @@ public final class QueryShapeCache {
         if (value instanceof Collection<?> elements) {
             checkDepth(depth);
             // Distinct element structures, order-insensitive, plus "one or several" (for $in).
-            long union = 0;
+            DistinctSum sum = new DistinctSum();
             for (Object element : elements) {
-                union |= mix(SEED, valueFingerprint(element, depth + 1));
+                sum.add(mix(SEED, valueFingerprint(element, depth + 1)));
             }
-            return mix(elements.size() == 1 ? 3 : 5, union);
+            return mix(elements.size() == 1 ? 3 : 5, sum.sum());
         }
         if (value instanceof Object[] array) {
             checkDepth(depth);
-            long union = 0;
+            DistinctSum sum = new DistinctSum();
             for (Object element : array) {
-                union |= mix(SEED, valueFingerprint(element, depth + 1));
+                sum.add(mix(SEED, valueFingerprint(element, depth + 1)));
             }
-            return mix(array.length == 1 ? 3 : 5, union);
+            return mix(array.length == 1 ? 3 : 5, sum.sum());
         }
         return value.getClass().hashCode();
+    }
+
+    /**
+     * The elements of an array combined as a shape sees them, a set of element structures: the sum
+     * of the distinct fingerprints. (An OR of the hashes, which this replaced, saturates with a few
+     * elements, so arrays of different element types collided.) Past eight distinct structures
+     * every element is added, which only makes fingerprints finer.
+     */
+    public static final class DistinctSum {
+        private final long[] seen = new long[8];
+        private int distinct;
+        private long sum;
+
+        /**
+         * Adds one element's fingerprint.
+         *
+         * @param fingerprint the element's fingerprint
+         */
+        public void add(long fingerprint) {
+            for (int i = 0; i < distinct; i++) {
+                if (seen[i] == fingerprint) {
+                    return;
+                }
+            }
+            if (distinct < seen.length) {
+                seen[distinct++] = fingerprint;
+            }
+            sum += fingerprint;
+        }
+
+        /**
+         * Returns the combined fingerprint.
+         *
+         * @return the sum of the distinct fingerprints added
+         */
+        public long sum() {
+            return sum;
+        }
     }
 
     private static void checkDepth(int depth) {

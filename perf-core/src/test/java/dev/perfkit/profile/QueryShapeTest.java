@@ -481,6 +481,71 @@ class QueryShapeTest {
                 .hasMessageContaining("42");
     }
 
+    /**
+     * The cache answers by fingerprint, so a fingerprint must never stand for two shapes: seeded
+     * random queries, each also with one small structural change (a literal to another type, an
+     * array between one element and several), must get from the cache what QueryShape.of computes.
+     * (Array elements were OR-ed into the fingerprint, which saturates: arrays of different element
+     * types collided. This test caught it.)
+     */
+    @Test
+    void shapeCache_seededQueriesAndSmallChanges_answerExactlyWhatOfComputes() {
+        long seed = System.nanoTime();
+        System.out.println("QueryShapeTest.shapeCache_seededQueriesAndSmallChanges seed=" + seed);
+        SplittableRandom random = new SplittableRandom(seed);
+        QueryShapeCache cache = QueryShapeCache.create(100_000);
+        for (int i = 0; i < 5_000; i++) {
+            long querySeed = random.nextLong();
+            Document query = randomQuery(new SplittableRandom(querySeed), 0);
+            Document changed = randomQuery(new SplittableRandom(querySeed), 0);
+            List<Runnable> changes = new ArrayList<>();
+            collectChanges(changed, changes);
+            changes.get(random.nextInt(changes.size())).run();
+            for (Document each : List.of(query, changed)) {
+                assertThat(described(cache.shapeOf(each, Map.of())))
+                        .as("seed %d, query %s", seed, each)
+                        .isEqualTo(described(QueryShape.of(each)));
+            }
+        }
+    }
+
+    private static String described(QueryShape shape) {
+        return shape.shape() + " eq=" + shape.equalityFields() + " range=" + shape.rangeFields() + " sort="
+                + shape.sortFields();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void collectChanges(Map<String, Object> map, List<Runnable> changes) {
+        for (String key : List.copyOf(map.keySet())) {
+            Object child = map.get(key);
+            if (child instanceof Map<?, ?> inner) {
+                collectChanges((Map<String, Object>) inner, changes);
+            } else if (child instanceof List<?> list) {
+                changes.add(() -> map.put(
+                        key, list.size() == 1 ? Arrays.asList(list.get(0), list.get(0)) : Arrays.asList(list.get(0))));
+                for (int i = 0; i < list.size(); i++) {
+                    Object element = list.get(i);
+                    int index = i;
+                    if (element instanceof Map<?, ?> inner) {
+                        collectChanges((Map<String, Object>) inner, changes);
+                    } else {
+                        changes.add(() -> {
+                            List<Object> copy = new ArrayList<>(list);
+                            copy.set(index, otherType(element));
+                            map.put(key, copy);
+                        });
+                    }
+                }
+            } else {
+                changes.add(() -> map.put(key, otherType(child)));
+            }
+        }
+    }
+
+    private static Object otherType(Object value) {
+        return value instanceof String ? (Object) 7 : "x";
+    }
+
     /** Random nested queries full of one marker literal: no shape may contain it. */
     @Test
     void of_randomQueries_neverLeakALiteral() {
@@ -553,7 +618,7 @@ class QueryShapeTest {
             case 2 -> 4242.5;
             case 3 -> Pattern.compile("LEAK");
             case 4 -> null;
-            case 5 -> Arrays.asList("LEAK", 4242, null);
+            case 5 -> Arrays.asList("LEAK", 4242, null, 4242.5, true, new Date(4242), BigDecimal.ONE);
             default -> doc("inner", "LEAK");
         };
     }

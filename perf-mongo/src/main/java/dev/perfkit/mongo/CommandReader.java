@@ -1,6 +1,7 @@
 package dev.perfkit.mongo;
 
 import dev.perfkit.internal.QueryLimits;
+import dev.perfkit.internal.QueryShapeCache;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bson.BsonArray;
@@ -27,7 +28,8 @@ import org.bson.RawBsonDocument;
  *
  * The fingerprint distinguishes at least what QueryShape distinguishes: a shape depends only on
  * names, operators, literal types and array cardinality (one or several), and each BSON type
- * decodes to exactly one BsonValue class. 64 bits: two structures share a shape only by colliding,
+ * decodes to exactly one BsonValue class; array elements are combined as in QueryShapeCache (a
+ * sum of the distinct element fingerprints). 64 bits: two structures share a shape only by colliding,
  * the same bet QueryShapeCache makes (about one in three hundred billion with ten thousand
  * structures).
  */
@@ -61,7 +63,7 @@ final class CommandReader {
                     break;
                 }
                 if (field.equals(collectionField) && type == BsonType.STRING) {
-                    collection = reader.readString();
+                    collection = nonBlank(reader.readString());
                 } else if (type == BsonType.DOCUMENT && isFilterField(name, field)) {
                     filter = document(reader, 1);
                 } else if (type == BsonType.DOCUMENT && field.equals("sort") && hasSort(name)) {
@@ -74,6 +76,30 @@ final class CommandReader {
             }
         }
         return new Reading(collection, mix(filter, sort));
+    }
+
+    /**
+     * The collection a command names in its own field ({@code {drop: "users"}}), or null: what
+     * Micrometer's command listener tags commands with.
+     */
+    static String collectionOf(String name, BsonDocument command) {
+        try (BsonReader reader = readerOf(command)) {
+            reader.readStartDocument();
+            BsonType type;
+            while ((type = reader.readBsonType()) != BsonType.END_OF_DOCUMENT) {
+                String field = reader.readName();
+                if (field.equals(name)) {
+                    return type == BsonType.STRING ? nonBlank(reader.readString()) : null;
+                }
+                reader.skipValue();
+            }
+        }
+        return null;
+    }
+
+    private static String nonBlank(String name) {
+        String trimmed = name.trim();
+        return trimmed.isEmpty() ? null : trimmed;
     }
 
     /** The filter of a command as a Map, decoded; for the first sighting of a structure only. */
@@ -190,15 +216,15 @@ final class CommandReader {
             case ARRAY:
                 checkDepth(depth);
                 reader.readStartArray();
-                long union = 0;
+                QueryShapeCache.DistinctSum elements = new QueryShapeCache.DistinctSum();
                 int count = 0;
                 BsonType element;
                 while ((element = reader.readBsonType()) != BsonType.END_OF_DOCUMENT) {
-                    union |= mix(SEED, value(reader, element, depth + 1));
+                    elements.add(mix(SEED, value(reader, element, depth + 1)));
                     count++;
                 }
                 reader.readEndArray();
-                return mix(count == 1 ? 3 : 5, union);
+                return mix(count == 1 ? 3 : 5, elements.sum());
             default:
                 reader.skipValue();
                 return 100 + type.ordinal();

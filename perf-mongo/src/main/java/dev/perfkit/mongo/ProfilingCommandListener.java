@@ -52,13 +52,27 @@ final class ProfilingCommandListener implements CommandListener {
     static final int MAX_IN_FLIGHT = 10_000;
     static final int MAX_TAGGED_COLLECTIONS = 100;
     static final String TIMER_NAME = "mongodb.driver.commands";
-    private static final int MAX_SERVERS = 64;
+    private static final int MAX_SERVER_DATABASES = 64;
     private static final int MAX_SHAPES = 10_000;
     private static final long STALE_NANOS = TimeUnit.MINUTES.toNanos(1);
     private static final Set<String> PROFILED =
             Set.of("find", "aggregate", "count", "distinct", "update", "delete", "findAndModify", "insert", "getMore");
+    /** Commands not profiled whose first field names a collection, tagged with it as Micrometer does. */
+    private static final Set<String> NAMING_A_COLLECTION = Set.of(
+            "mapReduce",
+            "geoSearch",
+            "collMod",
+            "compact",
+            "convertToCapped",
+            "create",
+            "createIndexes",
+            "drop",
+            "dropIndexes",
+            "killCursors",
+            "listIndexes",
+            "reIndex");
 
-    /** A started command: what the profiler and the metric need at its end. */
+    /** A started command: what the profiler (shape null: not profiled) and the timer need at its end. */
     private record Started(String collection, QueryShape shape, CommandTimers timers, long startNanos) {}
 
     private final WarnThenDebug failures = new WarnThenDebug(log);
@@ -84,7 +98,8 @@ final class ProfilingCommandListener implements CommandListener {
     public void commandStarted(CommandStartedEvent event) {
         try {
             String name = event.getCommandName();
-            if (!PROFILED.contains(name)) {
+            boolean profiled = PROFILED.contains(name);
+            if (!profiled && !NAMING_A_COLLECTION.contains(name)) {
                 return; // timed at its end, with collection "unknown"
             }
             if (inFlight.size() >= MAX_IN_FLIGHT) {
@@ -95,18 +110,23 @@ final class ProfilingCommandListener implements CommandListener {
                 }
             }
             BsonDocument command = event.getCommand();
-            CommandReader.Reading reading = CommandReader.read(name, command);
-            if (reading.collection() == null) {
+            String collection;
+            QueryShape shape = null; // timed only
+            if (profiled) {
+                CommandReader.Reading reading = CommandReader.read(name, command);
+                collection = reading.collection();
+                if (collection != null) {
+                    shape = shapeOf(reading.fingerprint(), name, command);
+                }
+            } else {
+                collection = CommandReader.collectionOf(name, command);
+            }
+            if (collection == null) {
                 return;
             }
-            QueryShape shape = shapeOf(reading.fingerprint(), name, command);
             inFlight.put(
                     event.getRequestId(),
-                    new Started(
-                            reading.collection(),
-                            shape,
-                            timersOf(event, name, reading.collection()),
-                            System.nanoTime()));
+                    new Started(collection, shape, timersOf(event, name, collection), System.nanoTime()));
         } catch (RuntimeException | StackOverflowError | LinkageError e) {
             failures.log("Could not read a started " + event.getCommandName() + " command; not profiling it", e);
         }
@@ -160,38 +180,40 @@ final class ProfilingCommandListener implements CommandListener {
         }
     }
 
-    /** The timer cache of one server: by command, then by collection. */
-    private record ServerTimers(ServerId server, Map<String, Map<String, CommandTimers>> byCommand) {}
+    /** The timer cache of one server and database: by command, then by collection. */
+    private record ServerTimers(ServerId server, String database, Map<String, Map<String, CommandTimers>> byCommand) {}
 
     /**
-     * The timers of (server, command, collection), looked up without allocating: a client talks to a
-     * handful of servers, each with one ServerId object shared by its connections, so the server is
-     * found by identity in a short array, then the command and collection in small maps.
+     * The timers of (server, database, command, collection), looked up without allocating: a client
+     * talks to a handful of servers, each with one ServerId object shared by its connections, and
+     * to a few databases, so the pair is found in a short array, then the command and collection in
+     * small maps.
      */
     private CommandTimers timersOf(CommandEvent event, String command, String collection) {
         ConnectionDescription connection = event.getConnectionDescription();
+        String database = event.getDatabaseName();
         if (connection == null) {
-            return newTimers(null, command, taggedCollection(collection));
+            return newTimers(null, database, command, taggedCollection(collection));
         }
         ServerId server = connection.getConnectionId().getServerId();
         ServerTimers cached = null;
         for (ServerTimers candidate : servers) {
-            if (candidate.server() == server) {
+            if (candidate.server() == server && candidate.database().equals(database)) {
                 cached = candidate;
                 break;
             }
         }
         if (cached == null) {
-            cached = addServer(server);
+            cached = addServer(server, database);
             if (cached == null) {
-                return newTimers(connection, command, taggedCollection(collection));
+                return newTimers(connection, database, command, taggedCollection(collection));
             }
         }
         Map<String, CommandTimers> byCollection =
                 cached.byCommand().computeIfAbsent(command, c -> new ConcurrentHashMap<>());
         CommandTimers timers = byCollection.get(collection);
         if (timers == null) {
-            timers = newTimers(connection, command, taggedCollection(collection));
+            timers = newTimers(connection, database, command, taggedCollection(collection));
             if (byCollection.size() <= MAX_TAGGED_COLLECTIONS) {
                 CommandTimers raced = byCollection.putIfAbsent(collection, timers);
                 if (raced != null) {
@@ -202,16 +224,16 @@ final class ProfilingCommandListener implements CommandListener {
         return timers;
     }
 
-    private synchronized ServerTimers addServer(ServerId server) {
+    private synchronized ServerTimers addServer(ServerId server, String database) {
         for (ServerTimers candidate : servers) {
-            if (candidate.server() == server) {
+            if (candidate.server() == server && candidate.database().equals(database)) {
                 return candidate;
             }
         }
-        if (servers.length >= MAX_SERVERS) {
+        if (servers.length >= MAX_SERVER_DATABASES) {
             return null;
         }
-        ServerTimers added = new ServerTimers(server, new ConcurrentHashMap<>());
+        ServerTimers added = new ServerTimers(server, database, new ConcurrentHashMap<>());
         ServerTimers[] grown = Arrays.copyOf(servers, servers.length + 1);
         grown[servers.length] = added;
         servers = grown;
@@ -230,7 +252,8 @@ final class ProfilingCommandListener implements CommandListener {
         return "other";
     }
 
-    private CommandTimers newTimers(ConnectionDescription connection, String command, String collection) {
+    private CommandTimers newTimers(
+            ConnectionDescription connection, String database, String command, String collection) {
         String clusterId = connection == null
                 ? "unknown"
                 : connection.getConnectionId().getServerId().getClusterId().getValue();
@@ -238,6 +261,7 @@ final class ProfilingCommandListener implements CommandListener {
                 connection == null ? "unknown" : connection.getServerAddress().toString();
         return new CommandTimers(Tags.of(
                 Tag.of("command", command),
+                Tag.of("database", database),
                 Tag.of("collection", collection),
                 Tag.of("cluster.id", clusterId),
                 Tag.of("server.address", server)));
@@ -264,7 +288,7 @@ final class ProfilingCommandListener implements CommandListener {
         } catch (RuntimeException | StackOverflowError | LinkageError e) {
             failures.log("Could not time a " + command + " command", e);
         }
-        if (started == null) {
+        if (started == null || started.shape() == null) {
             return;
         }
         try {

@@ -20,12 +20,17 @@ import dev.perfkit.PerfConfig;
 import dev.perfkit.PerformanceMode;
 import dev.perfkit.db.MicrometerQueryProfiler;
 import dev.perfkit.profile.OperationStats;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.mongodb.MongoMetricsCommandListener;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.bson.BsonDocument;
@@ -111,6 +116,90 @@ class MongoPerfTest {
                 .isNotNull()
                 .satisfies(timer -> assertThat(timer.count()).isZero());
         assertThat(meters.find("perfkit.mongo.pool.utilization").gauge()).isNotNull();
+    }
+
+    /**
+     * perfkit's listener replaced Micrometer's MongoMetricsCommandListener (for its cost); a host's
+     * dashboards must not notice: same timer, description, tags and counts for the same commands.
+     */
+    @Test
+    void instrument_commandTimer_matchesMicrometersOwnListener() {
+        SimpleMeterRegistry theirs = new SimpleMeterRegistry();
+        String database = users.getNamespace().getDatabaseName();
+        try (MongoClient micrometerClient = MongoTestSupport.client(
+                settings -> settings.addCommandListener(new MongoMetricsCommandListener(theirs)))) {
+            for (MongoDatabase db : List.of(client.getDatabase(database), micrometerClient.getDatabase(database))) {
+                MongoCollection<Document> collection = db.getCollection("parity");
+                collection.insertOne(new Document("_id", 1).append("n", 1));
+                collection.find(eq("_id", 1)).first();
+                collection.updateOne(eq("_id", 1), new Document("$inc", new Document("n", 1)));
+                collection.countDocuments();
+                collection.createIndex(new Document("n", 1));
+                collection.deleteOne(eq("_id", 1));
+                try {
+                    db.runCommand(new Document("find", "parity").append("filter", "not a document"));
+                } catch (MongoCommandException expected) {
+                    // a failed command
+                }
+                collection.drop();
+            }
+        }
+
+        Map<String, Long> ours = commandCounts(meters);
+        assertThat(ours).isEqualTo(commandCounts(theirs)).containsKey("find/parity/FAILED");
+        Timer oneOfOurs = meters.get("mongodb.driver.commands").timer();
+        Timer oneOfTheirs = theirs.get("mongodb.driver.commands").timer();
+        assertThat(oneOfOurs.getId().getDescription())
+                .isEqualTo(oneOfTheirs.getId().getDescription());
+        assertThat(oneOfOurs.getId().getTags().stream().map(Tag::getKey))
+                .containsExactlyInAnyOrderElementsOf(
+                        oneOfTheirs.getId().getTags().stream().map(Tag::getKey).toList());
+    }
+
+    /** command/collection/status -> count of the command timers on one database of this test. */
+    private Map<String, Long> commandCounts(SimpleMeterRegistry registry) {
+        Map<String, Long> counts = new TreeMap<>();
+        registry.find("mongodb.driver.commands")
+                .tag("database", users.getNamespace().getDatabaseName())
+                .timers()
+                .forEach(timer -> counts.merge(
+                        timer.getId().getTag("command") + "/" + timer.getId().getTag("collection") + "/"
+                                + timer.getId().getTag("status"),
+                        timer.count(),
+                        Long::sum));
+        return counts;
+    }
+
+    @Test
+    void instrument_slowQueriesKeepTheirResultSize_fastOnesAreNotCounted() {
+        MicrometerQueryProfiler everythingSlow = MicrometerQueryProfiler.create(
+                PerfConfig.builder().meterRegistry(new SimpleMeterRegistry()).build());
+        everythingSlow.setSlowThreshold(Duration.ZERO);
+        try (MongoClient slowClient = MongoTestSupport.client(
+                settings -> MongoPerf.instrument(settings, () -> everythingSlow, new SimpleMeterRegistry()))) {
+            MongoCollection<Document> collection = slowClient
+                    .getDatabase(users.getNamespace().getDatabaseName())
+                    .getCollection("sizes");
+            collection.insertMany(List.of(new Document("g", 1), new Document("g", 1), new Document("g", 2)));
+            collection.find(eq("g", 1)).into(new ArrayList<>());
+            collection.updateMany(eq("g", 1), new Document("$set", new Document("seen", true)));
+
+            assertThat(everythingSlow.getSlowQueries())
+                    .anySatisfy(query -> {
+                        assertThat(query.operation()).isEqualTo("find");
+                        assertThat(query.resultSize()).isEqualTo(2);
+                    })
+                    .anySatisfy(query -> {
+                        assertThat(query.operation()).isEqualTo("update");
+                        assertThat(query.resultSize()).isEqualTo(2);
+                    });
+        } finally {
+            everythingSlow.close();
+        }
+        assertThat(profiler.usesResultSize(1_000))
+                .as("a query under the threshold leaves no trace of its size, so it is not counted")
+                .isFalse();
+        assertThat(profiler.usesResultSize(Duration.ofDays(1).toNanos())).isTrue();
     }
 
     @Test
