@@ -28,6 +28,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,7 +93,9 @@ final class PerfTestSuite {
             "mongo.findOne.plain",
             "mongo.findOne.instrumented",
             "mongo.instrumentation.overhead",
+            "mongo.instrumentation.noise_floor",
             "mongo.instrumentation.write_overhead",
+            "mongo.instrumentation.write_noise_floor",
             "mongo.instrumentation.listener_cost",
             "monitor.recordRequest",
             "monitor.recordRequest.timer",
@@ -528,56 +531,77 @@ final class PerfTestSuite {
     /**
      * End to end, as a host feels it: findOne and insertOne through plain clients and through
      * clients with {@code MongoPerf.instrument}, CLIENTS of each (so one connection's luck on the
-     * embedded server's threads does not decide), rounds alternated in shuffled order, and the
-     * figure is the median of the per-round ratios with its spread.
+     * embedded server's threads does not decide), rounds alternated in shuffled order on clients
+     * drawn at random, and the figure is the median of the per-round ratios with its spread. A
+     * second set of plain clients runs in the same rounds: its "overhead" over the first is the
+     * method's own noise floor, reported beside the figure so a reader can tell what it resolves.
      */
     private void instrumentation(EmbeddedMongo mongo) {
         MicrometerQueryProfiler profiler = MicrometerQueryProfiler.create(config);
-        Consumer<com.mongodb.MongoClientSettings.Builder> instrumented =
-                settings -> MongoPerf.instrument(settings, () -> profiler, meters);
         List<MongoClient> clients = new ArrayList<>();
         try {
-            List<MongoCollection<Document>> plain = new ArrayList<>();
-            List<MongoCollection<Document>> observed = new ArrayList<>();
             String collectionName = "instrumented_users";
+            List<List<MongoCollection<Document>>> sides =
+                    List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
             for (int i = 0; i < CLIENTS; i++) {
-                MongoClient plainClient = mongo.client(settings -> {});
-                MongoClient observedClient = mongo.client(instrumented);
-                clients.add(plainClient);
-                clients.add(observedClient);
-                if (i == 0) {
-                    seededUsers(plainClient, collectionName);
+                for (int side = 0; side < sides.size(); side++) {
+                    MongoClient client = side == INSTRUMENTED
+                            ? mongo.client(settings -> MongoPerf.instrument(settings, () -> profiler, meters))
+                            : mongo.client(settings -> {});
+                    clients.add(client);
+                    if (clients.size() == 1) {
+                        seededUsers(client, collectionName);
+                    }
+                    sides.get(side).add(client.getDatabase("perfkit_perf_test").getCollection(collectionName));
                 }
-                plain.add(plainClient.getDatabase("perfkit_perf_test").getCollection(collectionName));
-                observed.add(observedClient.getDatabase("perfkit_perf_test").getCollection(collectionName));
             }
             AtomicLong next = new AtomicLong();
-            Timing.Measurement[] reads = pairedRounds(
-                    plain, observed, users -> users.find(eq("user_id", (int) (next.incrementAndGet() % 1_000)))
+            Timing.Measurement[] reads =
+                    alternatedRounds(sides, users -> users.find(eq("user_id", (int) (next.incrementAndGet() % 1_000)))
                             .first());
             Timing.Measurement[] writes =
-                    pairedRounds(plain, observed, users -> users.insertOne(new Document("n", next.incrementAndGet())));
-            add("mongo.findOne.plain", "mongo", "findOne, plain client", reads[0], "us/op", false);
-            add("mongo.findOne.instrumented", "mongo", "findOne, instrumented client", reads[1], "us/op", false);
+                    alternatedRounds(sides, users -> users.insertOne(new Document("n", next.incrementAndGet())));
+            add("mongo.findOne.plain", "mongo", "findOne, plain client", reads[PLAIN], "us/op", false);
+            add(
+                    "mongo.findOne.instrumented",
+                    "mongo",
+                    "findOne, instrumented client",
+                    reads[INSTRUMENTED],
+                    "us/op",
+                    false);
             add(
                     "mongo.instrumentation.overhead",
                     "mongo",
                     "instrumentation overhead on findOne, end to end (median of paired rounds)",
-                    reads[2],
+                    reads[OVERHEAD],
+                    "%",
+                    false);
+            add(
+                    "mongo.instrumentation.noise_floor",
+                    "mongo",
+                    "the same measured between two sets of plain clients (noise floor)",
+                    reads[NOISE_FLOOR],
                     "%",
                     false);
             add(
                     "mongo.instrumentation.write_overhead",
                     "mongo",
                     "instrumentation overhead on insertOne, end to end (median of paired rounds)",
-                    writes[2],
+                    writes[OVERHEAD],
+                    "%",
+                    false);
+            add(
+                    "mongo.instrumentation.write_noise_floor",
+                    "mongo",
+                    "the same measured between two sets of plain clients (noise floor)",
+                    writes[NOISE_FLOOR],
                     "%",
                     false);
             Timing.Measurement listeners = listenerCost();
             add(
                     "mongo.instrumentation.listener_cost",
                     "mongo",
-                    "command listeners' own cost per command",
+                    "command listener's own cost per command",
                     listeners.in(1_000),
                     "us/op",
                     false);
@@ -774,7 +798,7 @@ final class PerfTestSuite {
         }
     }
 
-    private static final int CLIENTS = 3;
+    private static final int CLIENTS = 4;
     private static final int OPS_PER_ROUND = 20;
 
     /**
@@ -786,45 +810,55 @@ final class PerfTestSuite {
      */
     private static final int WARMUP_ROUNDS = 750;
 
+    /** The sides of alternatedRounds, and what it returns at each index. */
+    private static final int PLAIN = 0;
+
+    private static final int PLAIN_AGAIN = 1;
+    private static final int INSTRUMENTED = 2;
+    private static final int OVERHEAD = 3;
+    private static final int NOISE_FLOOR = 4;
+
     /**
-     * Runs {@code op} in rounds on both sides, each round on the next client of each side, in a
-     * shuffled order; returns plain µs/op, instrumented µs/op and the overhead in percent (median of
-     * per-round ratios), each with its spread.
+     * Runs {@code op} in rounds on every side (plain, plain again, instrumented), each round on a
+     * client of each side drawn at random, the sides in a shuffled order; returns each side's µs/op,
+     * then the overhead of INSTRUMENTED over the mean of both plain sides and of PLAIN_AGAIN over
+     * PLAIN in percent (medians of per-round ratios), each with its spread.
      */
-    private Timing.Measurement[] pairedRounds(
-            List<MongoCollection<Document>> plain,
-            List<MongoCollection<Document>> observed,
-            Consumer<MongoCollection<Document>> op) {
-        java.util.SplittableRandom order = new java.util.SplittableRandom(42);
-        List<Double> plainRounds = new ArrayList<>();
-        List<Double> observedRounds = new ArrayList<>();
+    private Timing.Measurement[] alternatedRounds(
+            List<List<MongoCollection<Document>>> sides, Consumer<MongoCollection<Document>> op) {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(42);
+        List<List<Double>> micros = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         List<Double> overheads = new ArrayList<>();
+        List<Double> noise = new ArrayList<>();
+        List<Integer> order = new ArrayList<>(List.of(PLAIN, PLAIN_AGAIN, INSTRUMENTED));
+        double[] round = new double[sides.size()];
         long end = Long.MAX_VALUE;
-        int round = 0;
+        int rounds = 0;
         do {
-            if (round == WARMUP_ROUNDS) {
-                end = System.nanoTime() + budgetNanos * 2; // measure for this long once both sides are warm
+            if (rounds == WARMUP_ROUNDS) {
+                end = System.nanoTime() + budgetNanos * 3; // measure for this long once every side is warm
             }
-            MongoCollection<Document> a = plain.get(round % plain.size());
-            MongoCollection<Document> b = observed.get(round % observed.size());
-            double plainMicros;
-            double observedMicros;
-            if (order.nextBoolean()) {
-                plainMicros = timeRound(a, op);
-                observedMicros = timeRound(b, op);
-            } else {
-                observedMicros = timeRound(b, op);
-                plainMicros = timeRound(a, op);
+            Collections.shuffle(order, new java.util.Random(random.nextLong()));
+            for (int side : order) {
+                List<MongoCollection<Document>> clientsOfSide = sides.get(side);
+                round[side] = timeRound(clientsOfSide.get(random.nextInt(clientsOfSide.size())), op);
             }
-            if (round >= WARMUP_ROUNDS) {
-                plainRounds.add(plainMicros);
-                observedRounds.add(observedMicros);
-                overheads.add((observedMicros / plainMicros - 1) * 100);
+            if (rounds >= WARMUP_ROUNDS) {
+                for (int side = 0; side < round.length; side++) {
+                    micros.get(side).add(round[side]);
+                }
+                // against both plain sets: twice the plain clients average out their placement
+                overheads.add((round[INSTRUMENTED] / ((round[PLAIN] + round[PLAIN_AGAIN]) / 2) - 1) * 100);
+                noise.add((round[PLAIN_AGAIN] / round[PLAIN] - 1) * 100);
             }
-            round++;
+            rounds++;
         } while (System.nanoTime() < end || overheads.size() < 5);
         return new Timing.Measurement[] {
-            Timing.summarize(plainRounds), Timing.summarize(observedRounds), Timing.summarize(overheads)
+            Timing.summarize(micros.get(PLAIN)),
+            Timing.summarize(micros.get(PLAIN_AGAIN)),
+            Timing.summarize(micros.get(INSTRUMENTED)),
+            Timing.summarize(overheads),
+            Timing.summarize(noise)
         };
     }
 
