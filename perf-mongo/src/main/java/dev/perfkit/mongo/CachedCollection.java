@@ -36,9 +36,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -49,6 +52,7 @@ import org.bson.RawBsonDocument;
 import org.bson.codecs.BsonDocumentCodec;
 import org.bson.codecs.DocumentCodec;
 import org.bson.conversions.Bson;
+import org.bson.types.ObjectId;
 
 /**
  * A collection whose reads go through a {@link QueryCache} and whose writes invalidate it — the
@@ -266,12 +270,13 @@ public final class CachedCollection<T> {
         String key =
                 switch (kind) {
                     case FIND ->
-                        prefix + "find:" + bsonKey(optimized) + ':'
+                        prefix + "find:" + bsonKey(keyForm(optimized)) + ':'
                                 + (projection == null ? "" : bsonKey(projection)) + ':'
                                 + (sort == null ? "" : bsonKey(sort)) + ':' + skip + ':' + limit;
-                    case COUNT -> prefix + "count:" + bsonKey(optimized);
+                    case COUNT -> prefix + "count:" + bsonKey(keyForm(optimized));
                     case DISTINCT ->
-                        prefix + "distinct:" + resultClass.getName() + ':' + field + '\u0000' + bsonKey(optimized);
+                        prefix + "distinct:" + resultClass.getName() + ':' + field + '\u0000'
+                                + bsonKey(keyForm(optimized));
                 };
         return new Resolved(key, filter, optimized, projection, sort);
     }
@@ -919,6 +924,91 @@ public final class CachedCollection<T> {
      * included. JSON is not unambiguous: in relaxed mode a date and a literal {@code {"$date": ...}}
      * document render alike.
      */
+    /**
+     * The filter as its cache key names it: the values of every {@code $in} and {@code $nin} in one
+     * canonical order, since they are sets. A bot that builds {@code user_id $in [...]} from a
+     * leaderboard in rank order asks for the same documents when only the ranks changed, and now
+     * finds them cached. Only lists of plain values (strings, numbers, booleans, ObjectIds, dates)
+     * are reordered; exact duplicates are dropped; equal values of different types (1 and 1L) are
+     * kept apart. The query itself runs with the caller's order.
+     */
+    static Document keyForm(Document filter) {
+        Object canonical = keyFormOf(filter, null);
+        return canonical instanceof Document document ? document : filter;
+    }
+
+    private static Object keyFormOf(Object value, String key) {
+        if (value instanceof Map<?, ?> map) {
+            Document copy = null;
+            for (Map.Entry<?, ?> entry : map.entrySet()) {
+                Object canonical = keyFormOf(entry.getValue(), String.valueOf(entry.getKey()));
+                if (canonical != entry.getValue() && copy == null) {
+                    copy = new Document();
+                    for (Map.Entry<?, ?> earlier : map.entrySet()) {
+                        if (earlier.getKey().equals(entry.getKey())) {
+                            break;
+                        }
+                        copy.put(String.valueOf(earlier.getKey()), earlier.getValue());
+                    }
+                }
+                if (copy != null) {
+                    copy.put(String.valueOf(entry.getKey()), canonical);
+                }
+            }
+            return copy != null ? copy : value;
+        }
+        if (value instanceof List<?> list) {
+            if ("$in".equals(key) || "$nin".equals(key)) {
+                List<Object> sorted = sortedSet(list);
+                if (sorted != null) {
+                    return sorted;
+                }
+            }
+            if (key != null && !key.startsWith("$")) {
+                return value; // a literal array: its order is part of what it equals
+            }
+            List<Object> copy = null;
+            for (int i = 0; i < list.size(); i++) {
+                Object element = list.get(i);
+                Object canonical = keyFormOf(element, null);
+                if (canonical != element && copy == null) {
+                    copy = new ArrayList<>(list.subList(0, i));
+                }
+                if (copy != null) {
+                    copy.add(canonical);
+                }
+            }
+            return copy != null ? copy : value;
+        }
+        return value;
+    }
+
+    private static final Comparator<Object> SET_ORDER =
+            Comparator.comparing((Object v) -> v.getClass().getName()).thenComparing((a, b) -> compareSameClass(a, b));
+
+    /** The list as a sorted set of plain values, or null when an element is not a plain value. */
+    private static List<Object> sortedSet(List<?> list) {
+        for (Object element : list) {
+            if (!(element instanceof String
+                    || element instanceof Integer
+                    || element instanceof Long
+                    || element instanceof Double
+                    || element instanceof Boolean
+                    || element instanceof ObjectId
+                    || element instanceof Date)) {
+                return null;
+            }
+        }
+        TreeSet<Object> set = new TreeSet<>(SET_ORDER);
+        set.addAll(list);
+        return new ArrayList<>(set);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static int compareSameClass(Object a, Object b) {
+        return ((Comparable) a).compareTo(b); // same class, each Comparable (checked in sortedSet)
+    }
+
     private static String bsonKey(Bson bson) {
         RawBsonDocument raw = bson instanceof Document document
                 ? new RawBsonDocument(document, DOCUMENT_CODEC)

@@ -2,6 +2,7 @@ package dev.perfkit.mongo;
 
 import static com.mongodb.client.model.Filters.eq;
 import static com.mongodb.client.model.Filters.in;
+import static com.mongodb.client.model.Filters.nin;
 import static com.mongodb.client.model.Filters.or;
 import static com.mongodb.client.model.Sorts.ascending;
 import static com.mongodb.client.model.Sorts.descending;
@@ -94,6 +95,31 @@ class CachedCollectionTest {
         accounts.find(in("_id", 1, 2)).toList();
 
         assertThat(finds).hasValue(1);
+    }
+
+    @Test
+    void find_inListsInAnotherOrder_shareOneEntry_literalArraysDoNot() {
+        raw.insertOne(new Document("_id", "tags").append("tags", List.of("a", "b")));
+        List<Document> first = accounts.find(in("_id", 3, 1, 2, 1)).toList();
+        List<Document> again = accounts.find(in("_id", 2, 3, 1)).toList();
+        List<Document> excluded = accounts.find(nin("_id", 9, 8)).toList();
+        List<Document> excludedAgain = accounts.find(nin("_id", 8, 9)).toList();
+
+        assertThat(finds).as("a set asked for in another order is a hit").hasValue(2);
+        assertThat(again)
+                .isEqualTo(first)
+                .isEqualTo(raw.find(in("_id", 1, 2, 3)).into(new ArrayList<>()));
+        assertThat(excludedAgain).isEqualTo(excluded).hasSize(9);
+        finds.set(0);
+
+        List<Document> ab = accounts.find(eq("tags", List.of("a", "b"))).toList();
+        List<Document> ba = accounts.find(eq("tags", List.of("b", "a"))).toList();
+        assertThat(ab).hasSize(1);
+        assertThat(ba).as("an array literal's order is part of what it equals").isEmpty();
+
+        List<Document> asLongs = accounts.find(in("_id", 2L, 1L)).toList();
+        assertThat(asLongs).isEqualTo(first.subList(0, 2));
+        assertThat(finds).as("longs are not the ints' entry").hasValue(3);
     }
 
     @Test
