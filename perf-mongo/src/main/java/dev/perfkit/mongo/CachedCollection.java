@@ -38,10 +38,13 @@ import java.util.Base64;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -53,6 +56,8 @@ import org.bson.codecs.BsonDocumentCodec;
 import org.bson.codecs.DocumentCodec;
 import org.bson.conversions.Bson;
 import org.bson.types.ObjectId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A collection whose reads go through a {@link QueryCache} and whose writes invalidate it — the
@@ -89,6 +94,8 @@ import org.bson.types.ObjectId;
  * @param <T> the document type
  */
 public final class CachedCollection<T> {
+    private static final Logger log = LoggerFactory.getLogger(CachedCollection.class);
+
     private static final DocumentCodec DOCUMENT_CODEC =
             new DocumentCodec(MongoClientSettings.getDefaultCodecRegistry());
     private static final BsonDocumentCodec BSON_DOCUMENT_CODEC = new BsonDocumentCodec();
@@ -123,6 +130,17 @@ public final class CachedCollection<T> {
     private final boolean precise;
     private final long indexTtlNanos;
     private final ReadIndex index = new ReadIndex();
+    /**
+     * Writes through this wrapper that may change which document holds a unique value (inserts,
+     * deletes, replacements, upserts, updates naming a unique field): how many run now, and a count
+     * of their starts and ends. An update judged while none ran beside it may use the cached copy of
+     * the document it names by a unique field (ReadIndex.knownTarget).
+     */
+    private final AtomicInteger identityWritesRunning = new AtomicInteger();
+
+    private final AtomicLong identityWriteEvents = new AtomicLong();
+    /** The collection's unique single-field indexes, as last listed (see uniqueFields()). */
+    private volatile UniqueFields uniqueFields;
     /** Read structure to canonical key; see {@link #resolve}. Maintenance runs on the caller. */
     private final Cache<ReadKey, Resolved> resolved = Caffeine.newBuilder()
             .maximumSize(MAX_RESOLVED)
@@ -347,7 +365,10 @@ public final class CachedCollection<T> {
     public UpdateResult updateOne(Bson filter, Bson update) {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
-        return write(() -> collection.updateOne(filter, update), r -> updated(filter, update, r, null));
+        return update(
+                () -> collection.updateOne(filter, update),
+                r -> updated(filter, update, r, null),
+                changesIdentity(update, false));
     }
 
     /**
@@ -360,7 +381,10 @@ public final class CachedCollection<T> {
     public UpdateResult updateMany(Bson filter, Bson update) {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
-        return write(() -> collection.updateMany(filter, update), r -> updated(filter, update, r, null));
+        return update(
+                () -> collection.updateMany(filter, update),
+                r -> updated(filter, update, r, null),
+                changesIdentity(update, false));
     }
 
     /**
@@ -517,9 +541,10 @@ public final class CachedCollection<T> {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
         requireNonNull(options, "options");
-        return write(
+        return update(
                 () -> collection.updateOne(filter, update, options),
-                r -> updated(filter, update, r, options.getCollation()));
+                r -> updated(filter, update, r, options.getCollation()),
+                changesIdentity(update, options.isUpsert()));
     }
 
     /**
@@ -534,9 +559,10 @@ public final class CachedCollection<T> {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
         requireNonNull(options, "options");
-        return write(
+        return update(
                 () -> collection.updateMany(filter, update, options),
-                r -> updated(filter, update, r, options.getCollation()));
+                r -> updated(filter, update, r, options.getCollation()),
+                changesIdentity(update, options.isUpsert()));
     }
 
     /**
@@ -606,10 +632,11 @@ public final class CachedCollection<T> {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
         requireNonNull(options, "options");
-        return write(
+        return update(
                 () -> collection.findOneAndUpdate(filter, update, options),
                 found -> foundAndChanged(
-                        filter, found, touched(update), options.isUpsert(), options.getCollation(), false));
+                        filter, found, touched(update), options.isUpsert(), options.getCollation(), false),
+                changesIdentity(update, options.isUpsert()));
     }
 
     /**
@@ -693,7 +720,8 @@ public final class CachedCollection<T> {
         List<WriteModel<? extends T>> models = List.copyOf(operations); // what we judge is what ran
         return writeAll(
                 () -> collection.bulkWrite(models, options),
-                r -> r.wasAcknowledged() ? bulkEffects(models) : List.of(ReadIndex.Effect.ALL));
+                r -> r.wasAcknowledged() ? bulkEffects(models) : List.of(ReadIndex.Effect.ALL),
+                bulkChangesIdentity(models));
     }
 
     /**
@@ -732,6 +760,28 @@ public final class CachedCollection<T> {
         return effects;
     }
 
+    /** Whether any operation of a bulk write may change which document holds a unique value. */
+    private boolean bulkChangesIdentity(List<WriteModel<? extends T>> models) {
+        for (WriteModel<? extends T> model : models) {
+            boolean changes;
+            if (model instanceof UpdateOneModel<? extends T> update) {
+                changes = update.getUpdate() == null
+                        || changesIdentity(
+                                update.getUpdate(), update.getOptions().isUpsert());
+            } else if (model instanceof UpdateManyModel<? extends T> update) {
+                changes = update.getUpdate() == null
+                        || changesIdentity(
+                                update.getUpdate(), update.getOptions().isUpsert());
+            } else {
+                changes = true;
+            }
+            if (changes) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** An update inside a bulk write; a null update is a pipeline update. */
     private ReadIndex.Effect bulkUpdate(Bson filter, Bson update, UpdateOptions options) {
         if (update == null || options.isUpsert() || options.getCollation() != null) {
@@ -761,29 +811,122 @@ public final class CachedCollection<T> {
      * fails may have applied in part: everything is invalidated.
      */
     private <R> R write(Supplier<R> write, Function<R, ReadIndex.Effect> effectOf) {
-        return writeAll(write, result -> List.of(effectOf.apply(result)));
+        return writeAll(write, result -> List.of(effectOf.apply(result)), true);
     }
 
-    /** {@link #write} for a write made of several operations, each with its effect. */
-    private <R> R writeAll(Supplier<R> write, Function<R, List<ReadIndex.Effect>> effectsOf) {
-        R result;
-        try {
-            result = write.get();
-        } catch (RuntimeException | Error e) {
-            invalidateAll();
-            throw e;
+    /** {@link #write} for an update that {@link #changesIdentity} tells about. */
+    private <R> R update(Supplier<R> write, Function<R, ReadIndex.Effect> effectOf, boolean changesIdentity) {
+        return writeAll(write, result -> List.of(effectOf.apply(result)), changesIdentity);
+    }
+
+    /**
+     * {@link #write} for a write made of several operations, each with its effect; {@code
+     * changesIdentity} false only for updates that cannot change which document holds a unique value.
+     */
+    private <R> R writeAll(Supplier<R> write, Function<R, List<ReadIndex.Effect>> effectsOf, boolean changesIdentity) {
+        boolean tracked = precise && !sharedCache;
+        boolean quietBefore = false;
+        long eventsBefore = 0;
+        if (tracked) {
+            if (changesIdentity) {
+                identityWritesRunning.incrementAndGet();
+                identityWriteEvents.incrementAndGet();
+            } else {
+                quietBefore = identityWritesRunning.get() == 0;
+                eventsBefore = identityWriteEvents.get();
+            }
         }
-        List<ReadIndex.Effect> effects;
         try {
-            effects = precise ? effectsOf.apply(result) : List.of(ReadIndex.Effect.ALL);
+            R result;
+            try {
+                result = write.get();
+            } catch (RuntimeException | Error e) {
+                invalidateAll();
+                throw e;
+            }
+            List<ReadIndex.Effect> effects;
+            try {
+                effects = precise ? effectsOf.apply(result) : List.of(ReadIndex.Effect.ALL);
+            } catch (RuntimeException e) {
+                effects = List.of(ReadIndex.Effect.ALL); // cannot tell what it did: be conservative
+            }
+            // Checked after the write ran: no identity-changing write started, ran or ended beside it.
+            boolean quiet =
+                    quietBefore && identityWritesRunning.get() == 0 && identityWriteEvents.get() == eventsBefore;
+            apply(effects, quiet);
+            return result;
+        } finally {
+            if (tracked && changesIdentity) {
+                identityWritesRunning.decrementAndGet();
+                identityWriteEvents.incrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * Whether an update may change which document holds a unique value: an upsert, an update
+     * perfkit cannot read, or one that names a unique field.
+     */
+    private boolean changesIdentity(Bson update, boolean upsert) {
+        if (upsert || !precise || sharedCache) {
+            return true;
+        }
+        Set<String> touched;
+        try {
+            touched = touched(update);
         } catch (RuntimeException e) {
-            effects = List.of(ReadIndex.Effect.ALL); // cannot tell what it did: be conservative
+            return true;
         }
-        apply(effects);
-        return result;
+        if (touched == null) {
+            return true;
+        }
+        for (String field : uniqueFields().fields()) {
+            if (touched.contains(field)) {
+                return true;
+            }
+        }
+        return false;
     }
 
-    private void apply(List<ReadIndex.Effect> effects) {
+    /** The unique single-field indexes and when they were listed. */
+    private record UniqueFields(Set<String> fields, long listedAtNanos) {}
+
+    private static final long UNIQUE_FIELDS_REFRESH_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    /**
+     * The fields no two documents share: {@code _id}, and every single-field unique index without
+     * a partial filter, listed from the server at most once a minute (a listing that fails leaves
+     * {@code _id} only). An index dropped meanwhile is harmless unless a duplicate then appears:
+     * through this wrapper that is an insert or an update of that field, which the identity tracking
+     * sees; from elsewhere, the cache's TTL bounds it as for every outside write.
+     */
+    private UniqueFields uniqueFields() {
+        UniqueFields known = uniqueFields;
+        long now = System.nanoTime();
+        if (known != null && now - known.listedAtNanos() < UNIQUE_FIELDS_REFRESH_NANOS) {
+            return known;
+        }
+        Set<String> fields = new HashSet<>();
+        fields.add("_id");
+        try {
+            for (Document index : collection.listIndexes()) {
+                Object key = index.get("key");
+                if (Boolean.TRUE.equals(index.get("unique"))
+                        && !index.containsKey("partialFilterExpression")
+                        && key instanceof Document keys
+                        && keys.size() == 1) {
+                    fields.add(keys.keySet().iterator().next());
+                }
+            }
+        } catch (RuntimeException e) {
+            log.debug("Could not list the indexes of {}; only _id counts as unique", collection.getNamespace(), e);
+        }
+        UniqueFields listed = new UniqueFields(Set.copyOf(fields), now);
+        uniqueFields = listed;
+        return listed;
+    }
+
+    private void apply(List<ReadIndex.Effect> effects, boolean identityQuiet) {
         List<ReadIndex.Effect> changes = new ArrayList<>(effects.size());
         for (ReadIndex.Effect effect : effects) {
             if (effect.kind() == ReadIndex.EffectKind.ALL) {
@@ -807,20 +950,30 @@ public final class CachedCollection<T> {
             cache.invalidate(key); // a load that raced this write must not publish
         }
         long now = System.nanoTime();
+        // Each update's one document, if known, looked up before any read is removed: a read this
+        // judging drops (the one that held it, say) must still tell it for the reads after it.
+        List<Document> targets = new ArrayList<>(changes.size());
+        for (ReadIndex.Effect change : changes) {
+            targets.add(
+                    identityQuiet && change.kind() == ReadIndex.EffectKind.UPDATE && change.touched() != null
+                            ? index.knownTarget(change.filter(), uniqueFields().fields(), now)
+                            : null);
+        }
         for (Map.Entry<String, ReadIndex.ReadInfo> entry : index.reads.entrySet()) {
             ReadIndex.ReadInfo read = entry.getValue();
             if (now - read.expiresAtNanos() >= 0) {
                 index.reads.remove(entry.getKey(), read);
-            } else if (affectsAny(changes, read)) {
+            } else if (affectsAny(changes, targets, read)) {
                 cache.invalidate(entry.getKey());
                 index.reads.remove(entry.getKey(), read);
             }
         }
     }
 
-    private static boolean affectsAny(List<ReadIndex.Effect> effects, ReadIndex.ReadInfo read) {
-        for (ReadIndex.Effect effect : effects) {
-            if (ReadIndex.affects(effect, read)) {
+    private static boolean affectsAny(List<ReadIndex.Effect> effects, List<Document> targets, ReadIndex.ReadInfo read) {
+        for (int i = 0; i < effects.size(); i++) {
+            Document target = targets.get(i);
+            if (ReadIndex.affects(effects.get(i), read, () -> target)) {
                 return true;
             }
         }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
 import org.bson.Document;
@@ -85,6 +86,7 @@ final class ReadIndex {
             Set<String> sortRoots,
             Set<String> projectedRoots, // null: every field is returned
             boolean skips, // a skip: removing a document before the window shifts it
+            int limit, // FIND: the most documents asked for, 0 for all
             String distinctRoot,
             List<Document> documents, // FIND only
             boolean partialDocuments, // a projection: documents lack fields
@@ -144,6 +146,7 @@ final class ReadIndex {
                 sortRoots,
                 projected,
                 skip > 0,
+                limit,
                 null,
                 documents,
                 projection != null && !projection.isEmpty(),
@@ -168,6 +171,7 @@ final class ReadIndex {
                 Set.of(),
                 null,
                 false,
+                0,
                 null,
                 null,
                 false,
@@ -186,6 +190,7 @@ final class ReadIndex {
                 Set.of(),
                 null,
                 false,
+                0,
                 distinctRoot,
                 null,
                 false,
@@ -283,8 +288,17 @@ final class ReadIndex {
 
     // ---- judging
 
-    /** Whether a write may change a read's result. */
+    /** Whether a write may change a read's result, knowing nothing of the document it changed. */
     static boolean affects(Effect effect, ReadInfo read) {
+        return affects(effect, read, () -> null);
+    }
+
+    /**
+     * Whether a write may change a read's result. {@code target} gives, when it can, the one document
+     * an update changed as cached reads hold it (see {@link #knownTarget}); asked for only when the
+     * answer depends on it.
+     */
+    static boolean affects(Effect effect, ReadInfo read, Supplier<Document> target) {
         switch (effect.kind()) {
             case NONE:
                 return false;
@@ -324,12 +338,91 @@ final class ReadIndex {
             case COUNT -> intersects(touched, read.filterRoots());
             case DISTINCT -> intersects(touched, read.filterRoots()) || touched.contains(read.distinctRoot());
             case AGGREGATE -> true;
-            case FIND ->
-                intersects(touched, read.filterRoots())
-                        || intersects(touched, read.sortRoots())
-                        || ((read.projectedRoots() == null || intersects(touched, read.projectedRoots()))
-                                && mayHoldMatching(read, effect.filter()));
+            case FIND -> findAffectedByUpdate(touched, read, effect.filter(), target);
         };
+    }
+
+    /**
+     * An update that names the given fields, and a find. If it names a filter field, the set of
+     * matching documents may change: affected. Otherwise the matching documents stay the same ones;
+     * what can change is a returned document (if the find may hold one the update selects) and, if it
+     * names a sort field, the order. A reordering changes the result only through a document that
+     * matches the find: one it holds (checked), or, when the find returned a window (a limit it
+     * filled, or a skip), one outside the window that may move in. That last case is ruled out when
+     * the find returned every match (no skip, fewer documents than its limit), or when the update's
+     * one document is known and provably does not match the find's filter.
+     */
+    private static boolean findAffectedByUpdate(
+            Set<String> touched, ReadInfo read, Document writeFilter, Supplier<Document> target) {
+        if (intersects(touched, read.filterRoots())) {
+            return true;
+        }
+        boolean reorders = intersects(touched, read.sortRoots());
+        boolean returnedFieldsChange =
+                reorders || read.projectedRoots() == null || intersects(touched, read.projectedRoots());
+        if (returnedFieldsChange && mayHoldMatching(read, writeFilter)) {
+            return true;
+        }
+        if (!reorders) {
+            return false;
+        }
+        boolean returnedEveryMatch =
+                !read.skips() && (read.limit() == 0 || read.documents().size() < read.limit());
+        if (returnedEveryMatch) {
+            return false;
+        }
+        Document changed = target.get();
+        return changed == null || !provablyNotMatching(read.filter(), changed, false);
+    }
+
+    /**
+     * The one document an update selects, as the cached reads hold it, or null when that is not
+     * certain: the write filter must be an equality on a field no two documents share ({@code _id},
+     * or a single-field unique index), and the valid, whole (unprojected) documents held must agree
+     * on one document with that value. The caller must also know that no write that could change
+     * which document has that value ran meanwhile (CachedCollection tracks those).
+     */
+    Document knownTarget(Document writeFilter, Set<String> uniqueFields, long now) {
+        if (writeFilter.size() != 1) {
+            return null;
+        }
+        Map.Entry<String, Object> clause = writeFilter.entrySet().iterator().next();
+        String field = clause.getKey();
+        Object value = clause.getValue();
+        if (value instanceof Map<?, ?> operators && operators.size() == 1 && operators.containsKey("$eq")) {
+            value = operators.get("$eq");
+        }
+        if (!uniqueFields.contains(field) || !isScalar(value)) {
+            return null;
+        }
+        Document found = null;
+        for (ReadInfo read : reads.values()) {
+            if (read.kind() != Kind.FIND || read.partialDocuments() || now - read.expiresAtNanos() >= 0) {
+                continue;
+            }
+            for (Document document : read.documents()) {
+                Object held = document.get(field);
+                if (held != null && isScalar(held) && certainlyEqual(value, held)) {
+                    if (found != null && !found.equals(document)) {
+                        return null; // two versions, or two documents: not sure
+                    }
+                    found = document;
+                }
+            }
+        }
+        return found;
+    }
+
+    private static boolean certainlyEqual(Object a, Object b) {
+        if (mixesDecimalAndBinary(a, b)) {
+            return false;
+        }
+        BigDecimal x = number(a);
+        BigDecimal y = number(b);
+        if (x != null || y != null) {
+            return x != null && y != null && x.compareTo(y) == 0;
+        }
+        return a.getClass() == b.getClass() && a.equals(b);
     }
 
     private static boolean intersects(Set<String> touched, Set<String> fields) {

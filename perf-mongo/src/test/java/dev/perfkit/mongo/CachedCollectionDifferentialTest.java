@@ -17,6 +17,8 @@ import com.mongodb.client.model.BulkWriteOptions;
 import com.mongodb.client.model.DeleteManyModel;
 import com.mongodb.client.model.DeleteOneModel;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.InsertOneModel;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReplaceOneModel;
@@ -82,14 +84,15 @@ class CachedCollectionDifferentialTest {
                 document.append(field, value(random));
             }
         }
-        return document.append("g", random.nextInt(3));
+        return document.append("g", random.nextInt(3)).append("u", id); // u: unique index
     }
 
     private static Bson filter(SplittableRandom random) {
         String field = List.of("a", "b", "c", "g").get(random.nextInt(4));
         Object literal = random.nextInt(6) == 0 ? (random.nextBoolean() ? "x" : 1.0) : random.nextInt(4);
-        return switch (random.nextInt(9)) {
+        return switch (random.nextInt(10)) {
             case 0 -> new Document();
+            case 8 -> eq("u", random.nextInt(60)); // one document, by a unique field
             case 1 -> in(field, random.nextInt(4), random.nextInt(4));
             case 2 -> gt(field, random.nextInt(4));
             case 3 -> lte(field, random.nextInt(4));
@@ -101,7 +104,10 @@ class CachedCollectionDifferentialTest {
     }
 
     private static Bson update(SplittableRandom random) {
-        String field = List.of("a", "b", "c", "g", "d").get(random.nextInt(5));
+        // "u" rarely: moving a unique value (mostly a duplicate-key failure) changes which document
+        // an equality on it names
+        String field =
+                random.nextInt(20) == 0 ? "u" : List.of("a", "b", "c", "g", "d").get(random.nextInt(5));
         return switch (random.nextInt(5)) {
             case 0 -> Updates.inc(field, 1);
             case 1 -> Updates.unset(field);
@@ -136,6 +142,8 @@ class CachedCollectionDifferentialTest {
                 CaffeineQueryCache cache = cache()) {
             MongoCollection<Document> raw =
                     MongoTestSupport.freshDatabase(client).getCollection("diff");
+            raw.createIndex(
+                    Indexes.ascending("u"), new IndexOptions().unique(true).sparse(true));
             for (int id = 0; id < 40; id++) {
                 raw.insertOne(document(id, random));
             }
@@ -143,9 +151,10 @@ class CachedCollectionDifferentialTest {
             List<ReadSpec> specs = new ArrayList<>();
             for (int i = 0; i < 60; i++) {
                 Bson sort =
-                        switch (random.nextInt(3)) {
+                        switch (random.nextInt(4)) {
                             case 0 -> Sorts.ascending("_id");
                             case 1 -> Sorts.orderBy(Sorts.descending("g"), Sorts.ascending("_id"));
+                            case 2 -> Sorts.orderBy(Sorts.descending("a"), Sorts.ascending("_id")); // a leaderboard
                             default -> null; // the server's natural order
                         };
                 specs.add(new ReadSpec(
@@ -242,7 +251,11 @@ class CachedCollectionDifferentialTest {
                     }
                     if (raw.countDocuments() < 20) { // keep the collection populated
                         for (int i = 0; i < 10; i++) {
-                            cached.insertOne(document(nextId++, random));
+                            try {
+                                cached.insertOne(document(nextId++, random));
+                            } catch (MongoException duplicateUniqueValue) {
+                                writeFailures++; // an $inc on "u" got there first
+                            }
                         }
                     }
                 }
@@ -253,6 +266,91 @@ class CachedCollectionDifferentialTest {
             assertThat(cache.stats().hits())
                     .as("seed %d: reads kept across writes, each checked against the server", seed)
                     .isGreaterThan(reads / 50);
+        }
+    }
+
+    /**
+     * A bot's leaderboards, where precise invalidation decides the most: ranked reads per group
+     * (sorted on a score, windows filled or not), reads of one member by a unique field or _id, and
+     * score changes by that field, with members now and then moved between groups, given another
+     * unique value, added or removed. Each read is checked against the server.
+     */
+    @Test
+    void leaderboardWorkload_cachedReadsEqualDirectReads() {
+        long seed = System.nanoTime();
+        System.out.println("CachedCollectionDifferentialTest.leaderboard seed=" + seed);
+        SplittableRandom random = new SplittableRandom(seed);
+        try (MongoClient client = MongoTestSupport.client();
+                CaffeineQueryCache cache = cache()) {
+            MongoCollection<Document> raw =
+                    MongoTestSupport.freshDatabase(client).getCollection("leaderboard");
+            raw.createIndex(Indexes.ascending("u"), new IndexOptions().unique(true));
+            int members = 30;
+            for (int id = 0; id < members; id++) {
+                raw.insertOne(new Document("_id", id)
+                        .append("u", 1_000 + id)
+                        .append("g", id % 4)
+                        .append("score", random.nextInt(20)));
+            }
+            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofHours(1), cache);
+            int nextId = members;
+            int reads = 0;
+            for (int op = 0; op < 30_000; op++) {
+                String context = "seed " + seed + " op " + op;
+                int roll = random.nextInt(100);
+                int id = random.nextInt(nextId);
+                Bson byMember = random.nextBoolean() ? eq("u", 1_000 + id) : eq("_id", id);
+                try {
+                    if (roll < 35) {
+                        reads++;
+                        int group = random.nextInt(4);
+                        int limit = List.of(0, 3, 5, 20).get(random.nextInt(4));
+                        Bson sort = random.nextBoolean()
+                                ? Sorts.orderBy(Sorts.descending("score"), Sorts.ascending("_id"))
+                                : Sorts.ascending("score");
+                        assertThat(cached.find(eq("g", group))
+                                        .sort(sort)
+                                        .limit(limit)
+                                        .toList())
+                                .as(context)
+                                .isEqualTo(raw.find(eq("g", group))
+                                        .sort(sort)
+                                        .limit(limit)
+                                        .into(new ArrayList<>()));
+                    } else if (roll < 60) {
+                        reads++;
+                        assertThat(cached.find(byMember).first())
+                                .as(context)
+                                .isEqualTo(raw.find(byMember).first());
+                    } else if (roll < 80) {
+                        cached.updateOne(byMember, Updates.inc("score", random.nextInt(7) - 3));
+                    } else if (roll < 88) {
+                        // by a field two members may share: which one changes is not known
+                        cached.updateOne(eq("score", random.nextInt(20)), Updates.inc("score", random.nextInt(7)));
+                    } else if (roll < 91) {
+                        cached.updateOne(byMember, Updates.set("score", random.nextInt(20)));
+                    } else if (roll < 94) {
+                        cached.updateOne(byMember, Updates.set("g", random.nextInt(4)));
+                    } else if (roll < 96) {
+                        cached.updateOne(byMember, Updates.set("u", 1_000 + random.nextInt(nextId + 5)));
+                    } else if (roll < 98) {
+                        cached.insertOne(new Document("_id", nextId)
+                                .append("u", 1_000 + nextId)
+                                .append("g", random.nextInt(4))
+                                .append("score", random.nextInt(20)));
+                        nextId++;
+                    } else {
+                        cached.deleteOne(byMember);
+                    }
+                } catch (MongoException duplicateUniqueValue) {
+                    // moving u onto a taken value: refused by the index, nothing changed
+                }
+            }
+            System.out.println(
+                    "CachedCollectionDifferentialTest.leaderboard: " + reads + " reads compared, " + cache.stats());
+            assertThat(cache.stats().hits())
+                    .as("seed %d: ranked reads kept across score changes", seed)
+                    .isGreaterThan(reads / 25);
         }
     }
 
@@ -312,6 +410,80 @@ class CachedCollectionDifferentialTest {
                 }
             });
             assertThat(checks).hasValue(4 * 300);
+        }
+    }
+
+    /**
+     * Rankings spared by knowing which document an update changed (ReadIndex.knownTarget) must stay
+     * right while other threads move unique values and groups around: two threads give members
+     * other unique values and groups, two credit members by the unique value and read rankings
+     * and members; whenever they have all stopped, every ranking and member read through the cache
+     * must equal the server's.
+     */
+    @Test
+    void concurrentMovesOfUniqueValues_leaveNoStaleRanking() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("CachedCollectionDifferentialTest.uniqueMoves seed=" + seed);
+        try (MongoClient client = MongoTestSupport.client();
+                CaffeineQueryCache cache = cache()) {
+            MongoCollection<Document> raw =
+                    MongoTestSupport.freshDatabase(client).getCollection("moves");
+            raw.createIndex(Indexes.ascending("u"), new IndexOptions().unique(true));
+            for (int id = 0; id < 12; id++) {
+                raw.insertOne(new Document("_id", id)
+                        .append("u", 100 + id)
+                        .append("g", id % 3)
+                        .append("score", id % 5));
+            }
+            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofHours(1), cache);
+            Bson ranking = Sorts.orderBy(Sorts.descending("score"), Sorts.ascending("_id"));
+            for (int round = 0; round < 25; round++) {
+                long roundSeed = seed + round;
+                Concurrently.run(4, 120, thread -> {
+                    SplittableRandom random = new SplittableRandom(roundSeed * 31 + thread);
+                    for (int i = 0; i < 200; i++) {
+                        Bson byValue = eq("u", 100 + random.nextInt(40));
+                        try {
+                            if (thread < 2) { // moves a member to another unique value, or group
+                                Bson member = eq("_id", random.nextInt(12));
+                                cached.updateOne(
+                                        member,
+                                        random.nextInt(4) == 0
+                                                ? Updates.set("g", random.nextInt(3))
+                                                : Updates.set("u", 100 + random.nextInt(40)));
+                                continue;
+                            }
+                            switch (random.nextInt(4)) {
+                                case 0, 1 -> cached.updateOne(byValue, Updates.inc("score", 1 + random.nextInt(10)));
+                                case 2 -> cached.find(byValue).first();
+                                default ->
+                                    cached.find(eq("g", random.nextInt(3)))
+                                            .sort(ranking)
+                                            .limit(2)
+                                            .toList();
+                            }
+                        } catch (MongoException takenValue) {
+                            // a unique value already held: refused, nothing changed
+                        }
+                    }
+                });
+                for (int group = 0; group < 3; group++) {
+                    assertThat(cached.find(eq("g", group))
+                                    .sort(ranking)
+                                    .limit(2)
+                                    .toList())
+                            .as("seed %d round %d group %d", seed, round, group)
+                            .isEqualTo(raw.find(eq("g", group))
+                                    .sort(ranking)
+                                    .limit(2)
+                                    .into(new ArrayList<>()));
+                }
+                for (int value = 100; value < 140; value++) {
+                    assertThat(cached.find(eq("u", value)).first())
+                            .as("seed %d round %d u %d", seed, round, value)
+                            .isEqualTo(raw.find(eq("u", value)).first());
+                }
+            }
         }
     }
 }

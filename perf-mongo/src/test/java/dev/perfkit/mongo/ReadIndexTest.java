@@ -122,4 +122,118 @@ class ReadIndexTest {
         assertThat(ReadIndex.touchedRoots(BsonDocument.parse("{$futureOperator: {a: 1}}")))
                 .isNull();
     }
+
+    private static final long HOUR = 3_600_000_000_000L;
+
+    /** A guild's top {@code limit} by balance, holding {@code held}. */
+    private static ReadIndex.ReadInfo leaderboard(int limit, int skip, List<Document> held) {
+        return ReadIndex.find(
+                Document.parse("{guild: 1}"), Document.parse("{balance: -1}"), null, skip, limit, held, HOUR);
+    }
+
+    private static Document member(int id, int guild, int balance) {
+        return new Document("_id", id)
+                .append("user", 100 + id)
+                .append("guild", guild)
+                .append("balance", balance);
+    }
+
+    @Test
+    void sortedWindow_anUpdateOfTheSortFieldOutsideIt_dependsOnWhatIsKnownOfTheDocument() {
+        List<Document> top = List.of(member(1, 1, 90), member(2, 1, 80));
+        ReadIndex.Effect creditUser7 = ReadIndex.Effect.update(Document.parse("{user: 107}"), Set.of("balance"));
+
+        assertThat(ReadIndex.affects(creditUser7, leaderboard(2, 0, top)))
+                .as("a full window, the credited document unknown: it may move in")
+                .isTrue();
+        assertThat(ReadIndex.affects(creditUser7, leaderboard(2, 0, top), () -> member(7, 2, 10)))
+                .as("known to be in another guild: it cannot move in")
+                .isFalse();
+        assertThat(ReadIndex.affects(creditUser7, leaderboard(2, 0, top), () -> member(7, 1, 10)))
+                .as("known to be in this guild: it may")
+                .isTrue();
+        assertThat(ReadIndex.affects(creditUser7, leaderboard(5, 0, top)))
+                .as("fewer than the limit: the read returned every match, so none is outside it")
+                .isFalse();
+        assertThat(ReadIndex.affects(creditUser7, leaderboard(0, 0, top)))
+                .as("no limit: every match returned")
+                .isFalse();
+        assertThat(ReadIndex.affects(creditUser7, leaderboard(5, 1, top)))
+                .as("a skip: documents before the window are not held")
+                .isTrue();
+        assertThat(ReadIndex.affects(creditUser7, leaderboard(5, 1, top), () -> member(7, 2, 10)))
+                .as("not a match at all: the order of the matches is unchanged")
+                .isFalse();
+        assertThat(ReadIndex.affects(
+                        ReadIndex.Effect.update(Document.parse("{user: 101}"), Set.of("balance")),
+                        leaderboard(0, 0, top)))
+                .as("a held document changes rank")
+                .isTrue();
+        assertThat(ReadIndex.affects(
+                        ReadIndex.Effect.update(Document.parse("{user: 107}"), Set.of("guild")),
+                        leaderboard(0, 0, top)))
+                .as("a filter field: the matches themselves may change")
+                .isTrue();
+    }
+
+    @Test
+    void knownTarget_onlyByAUniqueField_fromWholeDocumentsThatAgree() {
+        ReadIndex index = new ReadIndex();
+        Document seven = member(7, 2, 10);
+        index.reads.put(
+                "balance:7", ReadIndex.find(Document.parse("{user: 107}"), null, null, 0, 1, List.of(seven), HOUR));
+        long now = System.nanoTime();
+        Set<String> unique = Set.of("_id", "user");
+
+        assertThat(index.knownTarget(Document.parse("{user: 107}"), unique, now))
+                .isEqualTo(seven);
+        assertThat(index.knownTarget(Document.parse("{user: {$eq: 107}}"), unique, now))
+                .isEqualTo(seven);
+        assertThat(index.knownTarget(Document.parse("{user: {$numberLong: '107'}}"), unique, now))
+                .as("numbers equal across types, as the server compares them")
+                .isEqualTo(seven);
+        assertThat(index.knownTarget(Document.parse("{_id: 7}"), unique, now)).isEqualTo(seven);
+        assertThat(index.knownTarget(Document.parse("{guild: 2}"), unique, now))
+                .as("guild is not unique: another document may be the one changed")
+                .isNull();
+        assertThat(index.knownTarget(Document.parse("{user: 108}"), unique, now))
+                .isNull();
+        assertThat(index.knownTarget(Document.parse("{user: 107, guild: 2}"), unique, now))
+                .as("only a lone equality")
+                .isNull();
+        assertThat(index.knownTarget(Document.parse("{user: 107}"), Set.of("_id"), now))
+                .as("no unique index on user")
+                .isNull();
+        assertThat(index.knownTarget(Document.parse("{user: 107}"), unique, now + HOUR))
+                .as("an expired read tells nothing")
+                .isNull();
+
+        index.reads.put(
+                "projected:7",
+                ReadIndex.find(
+                        Document.parse("{user: 107}"),
+                        null,
+                        Document.parse("{balance: 1}"),
+                        0,
+                        0,
+                        List.of(new Document("_id", 9).append("user", 107)),
+                        HOUR));
+        assertThat(index.knownTarget(Document.parse("{user: 107}"), unique, now))
+                .as("a projected copy is not a whole document and is not used")
+                .isEqualTo(seven);
+
+        index.reads.put(
+                "other:7",
+                ReadIndex.find(
+                        Document.parse("{guild: 3}"),
+                        null,
+                        null,
+                        0,
+                        0,
+                        List.of(member(8, 3, 5).append("user", 107)),
+                        HOUR));
+        assertThat(index.knownTarget(Document.parse("{user: 107}"), unique, now))
+                .as("two documents claim the value: not sure which one changed")
+                .isNull();
+    }
 }

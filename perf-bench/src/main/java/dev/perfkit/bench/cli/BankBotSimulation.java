@@ -11,6 +11,8 @@ import static com.mongodb.client.model.Updates.set;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
@@ -387,6 +389,9 @@ final class BankBotSimulation {
                     .append("balance", new Decimal128(new BigDecimal(500 + (i * 37) % 1_000))));
             profiles.add(new Document("_id", i).append("user_id", i).append("name", "user" + i));
         }
+        // One account per user, as any bank bot declares it; both runs have the index. (With it,
+        // the cached collection knows which account a transfer by user_id changed.)
+        db.getCollection("accounts").createIndex(Indexes.ascending("user_id"), new IndexOptions().unique(true));
         db.getCollection("accounts").insertMany(accounts);
         db.getCollection("users").insertMany(profiles);
     }
