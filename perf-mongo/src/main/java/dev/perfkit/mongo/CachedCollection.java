@@ -46,7 +46,6 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.bson.BsonDocument;
@@ -140,8 +139,6 @@ public final class CachedCollection<T> {
     private final AtomicInteger identityWritesRunning = new AtomicInteger();
 
     private final AtomicLong identityWriteEvents = new AtomicLong();
-    /** Every write through this wrapper, by the documents it may change (see WriteTracker). */
-    private final WriteTracker writes = new WriteTracker();
     /** The collection's unique single-field indexes, as last listed (see uniqueFields()). */
     private volatile UniqueFields uniqueFields;
     /** Read structure to canonical key; see {@link #resolve}. Maintenance runs on the caller. */
@@ -371,8 +368,7 @@ public final class CachedCollection<T> {
         return update(
                 () -> collection.updateOne(filter, update),
                 r -> updated(filter, update, r, null),
-                changesIdentity(update, false),
-                filter);
+                changesIdentity(update, false));
     }
 
     /**
@@ -388,8 +384,7 @@ public final class CachedCollection<T> {
         return update(
                 () -> collection.updateMany(filter, update),
                 r -> updated(filter, update, r, null),
-                changesIdentity(update, false),
-                filter);
+                changesIdentity(update, false));
     }
 
     /**
@@ -549,8 +544,7 @@ public final class CachedCollection<T> {
         return update(
                 () -> collection.updateOne(filter, update, options),
                 r -> updated(filter, update, r, options.getCollation()),
-                changesIdentity(update, options.isUpsert()),
-                filter);
+                changesIdentity(update, options.isUpsert()));
     }
 
     /**
@@ -568,8 +562,7 @@ public final class CachedCollection<T> {
         return update(
                 () -> collection.updateMany(filter, update, options),
                 r -> updated(filter, update, r, options.getCollation()),
-                changesIdentity(update, options.isUpsert()),
-                filter);
+                changesIdentity(update, options.isUpsert()));
     }
 
     /**
@@ -643,8 +636,7 @@ public final class CachedCollection<T> {
                 () -> collection.findOneAndUpdate(filter, update, options),
                 found -> foundAndChanged(
                         filter, found, touched(update), options.isUpsert(), options.getCollation(), false),
-                changesIdentity(update, options.isUpsert()),
-                filter);
+                changesIdentity(update, options.isUpsert()));
     }
 
     /**
@@ -728,9 +720,8 @@ public final class CachedCollection<T> {
         List<WriteModel<? extends T>> models = List.copyOf(operations); // what we judge is what ran
         return writeAll(
                 () -> collection.bulkWrite(models, options),
-                r -> r.wasAcknowledged() ? bulkEffects(models, options, r) : List.of(ReadIndex.Effect.ALL),
-                bulkChangesIdentity(models),
-                bulkFootprint(models));
+                r -> r.wasAcknowledged() ? bulkEffects(models) : List.of(ReadIndex.Effect.ALL),
+                bulkChangesIdentity(models));
     }
 
     /**
@@ -739,16 +730,7 @@ public final class CachedCollection<T> {
      * everything.
      */
     @SuppressWarnings("unchecked")
-    private List<ReadIndex.Effect> bulkEffects(
-            List<WriteModel<? extends T>> models, BulkWriteOptions bulkOptions, BulkWriteResult result) {
-        // Every operation an update that matched and changed one document (each names at most one,
-        // when its document is known: see ReadIndex.knownTarget), applied in order: patchable.
-        boolean eachChangedOne = bulkOptions.isOrdered()
-                && result.getMatchedCount() == models.size()
-                && result.getModifiedCount() == models.size()
-                && result.getInsertedCount() == 0
-                && result.getDeletedCount() == 0
-                && result.getUpserts().isEmpty();
+    private List<ReadIndex.Effect> bulkEffects(List<WriteModel<? extends T>> models) {
         List<ReadIndex.Effect> effects = new ArrayList<>(models.size());
         for (WriteModel<? extends T> model : models) {
             ReadIndex.Effect effect;
@@ -756,10 +738,8 @@ public final class CachedCollection<T> {
                 effect = ReadIndex.Effect.insert(List.of((Document) insert.getDocument()));
             } else if (model instanceof UpdateOneModel<? extends T> update) {
                 effect = bulkUpdate(update.getFilter(), update.getUpdate(), update.getOptions());
-                effect = eachChangedOne ? withPatch(effect, update.getUpdate()) : effect;
             } else if (model instanceof UpdateManyModel<? extends T> update) {
                 effect = bulkUpdate(update.getFilter(), update.getUpdate(), update.getOptions());
-                effect = eachChangedOne ? withPatch(effect, update.getUpdate()) : effect;
             } else if (model instanceof ReplaceOneModel<? extends T> replace) {
                 ReplaceOptions options = replace.getReplaceOptions();
                 effect = options.isUpsert() || options.getCollation() != null
@@ -778,23 +758,6 @@ public final class CachedCollection<T> {
             effects.add(effect);
         }
         return effects;
-    }
-
-    /** The documents a bulk write of updates names (see {@link #footprint}); null when broad. */
-    private Set<Object> bulkFootprint(List<WriteModel<? extends T>> models) {
-        List<Bson> filters = new ArrayList<>(models.size());
-        for (WriteModel<? extends T> model : models) {
-            if (model instanceof UpdateOneModel<? extends T> update
-                    && !update.getOptions().isUpsert()) {
-                filters.add(update.getFilter());
-            } else if (model instanceof UpdateManyModel<? extends T> update
-                    && !update.getOptions().isUpsert()) {
-                filters.add(update.getFilter());
-            } else {
-                return null;
-            }
-        }
-        return footprint(filters);
     }
 
     /** Whether any operation of a bulk write may change which document holds a unique value. */
@@ -848,60 +811,23 @@ public final class CachedCollection<T> {
      * fails may have applied in part: everything is invalidated.
      */
     private <R> R write(Supplier<R> write, Function<R, ReadIndex.Effect> effectOf) {
-        return writeAll(write, result -> List.of(effectOf.apply(result)), true, null);
+        return writeAll(write, result -> List.of(effectOf.apply(result)), true);
     }
 
     /** {@link #write} for an update that {@link #changesIdentity} tells about. */
-    private <R> R update(
-            Supplier<R> write, Function<R, ReadIndex.Effect> effectOf, boolean changesIdentity, Bson filter) {
-        return writeAll(
-                write,
-                result -> List.of(effectOf.apply(result)),
-                changesIdentity,
-                changesIdentity ? null : footprint(List.of(filter)));
-    }
-
-    /**
-     * The _ids of the documents these update filters name, when each is an equality on a unique
-     * field whose document is cached; null (a broad write) otherwise.
-     */
-    private Set<Object> footprint(List<Bson> filters) {
-        if (!precise || sharedCache) {
-            return null;
-        }
-        Set<Object> ids = new HashSet<>();
-        long now = System.nanoTime();
-        for (Bson filter : filters) {
-            Document target;
-            try {
-                target = index.knownTarget(
-                        MongoQueryOptimizer.toDocument(filter), uniqueFields().fields(), now, this::holdsExactly);
-            } catch (RuntimeException e) {
-                return null;
-            }
-            if (target == null || target.get("_id") == null) {
-                return null;
-            }
-            ids.add(target.get("_id"));
-        }
-        return ids;
+    private <R> R update(Supplier<R> write, Function<R, ReadIndex.Effect> effectOf, boolean changesIdentity) {
+        return writeAll(write, result -> List.of(effectOf.apply(result)), changesIdentity);
     }
 
     /**
      * {@link #write} for a write made of several operations, each with its effect; {@code
      * changesIdentity} false only for updates that cannot change which document holds a unique value.
      */
-    private <R> R writeAll(
-            Supplier<R> write,
-            Function<R, List<ReadIndex.Effect>> effectsOf,
-            boolean changesIdentity,
-            Set<Object> footprint) {
+    private <R> R writeAll(Supplier<R> write, Function<R, List<ReadIndex.Effect>> effectsOf, boolean changesIdentity) {
         boolean tracked = precise && !sharedCache;
         boolean quietBefore = false;
         long eventsBefore = 0;
-        WriteTracker.Ticket ticket = null;
         if (tracked) {
-            ticket = writes.start(footprint);
             if (changesIdentity) {
                 identityWritesRunning.incrementAndGet();
                 identityWriteEvents.incrementAndGet();
@@ -927,15 +853,12 @@ public final class CachedCollection<T> {
             // Checked after the write ran: no identity-changing write started, ran or ended beside it.
             boolean quiet =
                     quietBefore && identityWritesRunning.get() == 0 && identityWriteEvents.get() == eventsBefore;
-            apply(effects, quiet, ticket);
+            apply(effects, quiet);
             return result;
         } finally {
-            if (tracked) {
-                if (changesIdentity) {
-                    identityWritesRunning.decrementAndGet();
-                    identityWriteEvents.incrementAndGet();
-                }
-                writes.end(ticket);
+            if (tracked && changesIdentity) {
+                identityWritesRunning.decrementAndGet();
+                identityWriteEvents.incrementAndGet();
             }
         }
     }
@@ -1003,8 +926,7 @@ public final class CachedCollection<T> {
         return listed;
     }
 
-    private void apply(List<ReadIndex.Effect> effects, boolean identityQuiet, WriteTracker.Ticket ticket) {
-        BooleanSupplier alone = () -> ticket != null && writes.alone(ticket);
+    private void apply(List<ReadIndex.Effect> effects, boolean identityQuiet) {
         List<ReadIndex.Effect> changes = new ArrayList<>(effects.size());
         for (ReadIndex.Effect effect : effects) {
             if (effect.kind() == ReadIndex.EffectKind.ALL) {
@@ -1034,98 +956,17 @@ public final class CachedCollection<T> {
         for (ReadIndex.Effect change : changes) {
             targets.add(
                     identityQuiet && change.kind() == ReadIndex.EffectKind.UPDATE && change.touched() != null
-                            ? index.knownTarget(change.filter(), uniqueFields().fields(), now, this::holdsExactly)
+                            ? index.knownTarget(change.filter(), uniqueFields().fields(), now)
                             : null);
         }
-        Patches patches = alone.getAsBoolean() ? Patches.of(changes, targets, ticket) : null;
         for (Map.Entry<String, ReadIndex.ReadInfo> entry : index.reads.entrySet()) {
             ReadIndex.ReadInfo read = entry.getValue();
             if (now - read.expiresAtNanos() >= 0) {
                 index.reads.remove(entry.getKey(), read);
             } else if (affectsAny(changes, targets, read)) {
-                ReadIndex.ReadInfo patched = patches == null ? null : patches.applyTo(read);
-                if (patched == null || !publishPatched(entry.getKey(), read, patched, now, alone)) {
-                    cache.invalidate(entry.getKey());
-                    index.reads.remove(entry.getKey(), read);
-                }
+                cache.invalidate(entry.getKey());
+                index.reads.remove(entry.getKey(), read);
             }
-        }
-    }
-
-    /**
-     * Whether the cache holds exactly the documents a registered read describes. A load that a write
-     * dropped while it ran is registered all the same (with documents that may predate the write)
-     * but never published; only what is published counts as a cached copy.
-     */
-    private boolean holdsExactly(String key, ReadIndex.ReadInfo read) {
-        return cache.get(key) == read.documents();
-    }
-
-    /**
-     * Brings a cached read up to date instead of dropping it, for the rest of its time to live;
-     * false (the caller then drops it) when that time is nearly over or another write started
-     * meanwhile: one that started before the new value was published may be judged against the
-     * old one, so the patched entry must not outlive the check.
-     */
-    @SuppressWarnings("unchecked")
-    private boolean publishPatched(
-            String key, ReadIndex.ReadInfo read, ReadIndex.ReadInfo patched, long now, BooleanSupplier alone) {
-        long remaining = read.expiresAtNanos() - now - (indexTtlNanos - ttl.toNanos());
-        if (remaining < TimeUnit.MILLISECONDS.toNanos(1)
-                || !holdsExactly(key, read)
-                || !index.reads.replace(key, read, patched)) {
-            return false;
-        }
-        cache.set(key, freeze((List<T>) (List<?>) patched.documents()), Duration.ofNanos(remaining));
-        if (!alone.getAsBoolean()) {
-            cache.invalidate(key);
-            index.reads.remove(key, patched);
-        }
-        return true;
-    }
-
-    /**
-     * How a write whose every effect is a patchable update of one known document turns the cached
-     * reads holding those documents into their new versions.
-     */
-    private record Patches(List<ReadIndex.Effect> effects, List<Document> targets, List<Document> updated) {
-        static Patches of(List<ReadIndex.Effect> effects, List<Document> targets, WriteTracker.Ticket ticket) {
-            List<Document> updated = new ArrayList<>(effects.size());
-            Set<Object> ids = new HashSet<>();
-            for (int i = 0; i < effects.size(); i++) {
-                ReadIndex.Effect effect = effects.get(i);
-                Document target = targets.get(i);
-                if (effect.patch() == null
-                        || target == null
-                        || !ticket.names(target.get("_id"))
-                        || !ids.add(WriteTracker.normalized(target.get("_id")))) {
-                    return null; // not patchable, unknown, not what it ran alone on, or changed twice
-                }
-                Document after = effect.patch().apply(target);
-                if (after == null) {
-                    return null;
-                }
-                updated.add(after);
-            }
-            return new Patches(effects, targets, updated);
-        }
-
-        /** The read with its copies updated, or null when some change cannot be applied to it. */
-        ReadIndex.ReadInfo applyTo(ReadIndex.ReadInfo read) {
-            ReadIndex.ReadInfo current = read;
-            for (int i = 0; i < effects.size(); i++) {
-                ReadIndex.Effect effect = effects.get(i);
-                Document target = targets.get(i);
-                if (!ReadIndex.affects(effect, current, () -> target)) {
-                    continue;
-                }
-                List<Document> documents = ReadIndex.patched(current, effect, target, updated.get(i), effect.touched());
-                if (documents == null) {
-                    return null;
-                }
-                current = current.withDocuments(documents);
-            }
-            return current;
         }
     }
 
@@ -1157,18 +998,7 @@ public final class CachedCollection<T> {
         if (result.getMatchedCount() == 0 || result.getModifiedCount() == 0) {
             return ReadIndex.Effect.NONE; // nothing changed
         }
-        ReadIndex.Effect effect = changed(filter, update);
-        boolean oneDocumentChanged = result.getMatchedCount() == 1 && result.getModifiedCount() == 1;
-        return oneDocumentChanged ? withPatch(effect, update) : effect;
-    }
-
-    /** An update effect with the patch that brings a cached copy of its one document up to date. */
-    private ReadIndex.Effect withPatch(ReadIndex.Effect effect, Bson update) {
-        if (effect.kind() != ReadIndex.EffectKind.UPDATE || update == null) {
-            return effect;
-        }
-        UpdatePatch patch = UpdatePatch.of(update.toBsonDocument(BsonDocument.class, collection.getCodecRegistry()));
-        return patch == null ? effect : effect.withPatch(patch);
+        return changed(filter, update);
     }
 
     /**
@@ -1242,6 +1072,11 @@ public final class CachedCollection<T> {
         return List.copyOf(found);
     }
 
+    /**
+     * A filter's (optimized) BSON bytes, Base64: one key per distinct filter, types and field order
+     * included. JSON is not unambiguous: in relaxed mode a date and a literal {@code {"$date": ...}}
+     * document render alike.
+     */
     /**
      * The filter as its cache key names it: the values of every {@code $in} and {@code $nin} in one
      * canonical order, since they are sets. A bot that builds {@code user_id $in [...]} from a
@@ -1327,11 +1162,6 @@ public final class CachedCollection<T> {
         return ((Comparable) a).compareTo(b); // same class, each Comparable (checked in sortedSet)
     }
 
-    /**
-     * A filter's (optimized) BSON bytes, Base64: one key per distinct filter, types and field order
-     * included. JSON is not unambiguous: in relaxed mode a date and a literal {@code {"$date": ...}}
-     * document render alike.
-     */
     private static String bsonKey(Bson bson) {
         RawBsonDocument raw = bson instanceof Document document
                 ? new RawBsonDocument(document, DOCUMENT_CODEC)

@@ -90,49 +90,24 @@ final class ReadIndex {
             String distinctRoot,
             List<Document> documents, // FIND only
             boolean partialDocuments, // a projection: documents lack fields
-            long expiresAtNanos) {
-        /** The same read holding other documents (its copies of a document brought up to date). */
-        ReadInfo withDocuments(List<Document> updated) {
-            return new ReadInfo(
-                    kind,
-                    opaque,
-                    filter,
-                    filterRoots,
-                    sortRoots,
-                    projectedRoots,
-                    skips,
-                    limit,
-                    distinctRoot,
-                    updated,
-                    partialDocuments,
-                    expiresAtNanos);
-        }
-    }
+            long expiresAtNanos) {}
 
-    /**
-     * What one write did. {@code patch}: for an update known to have changed exactly one document,
-     * how to bring a cached copy of it up to date (null when that is not known or not computable).
-     */
-    record Effect(EffectKind kind, List<Document> inserted, Document filter, Set<String> touched, UpdatePatch patch) {
-        static final Effect NONE = new Effect(EffectKind.NONE, null, null, null, null);
-        static final Effect ALL = new Effect(EffectKind.ALL, null, null, null, null);
+    /** What one write did. */
+    record Effect(EffectKind kind, List<Document> inserted, Document filter, Set<String> touched) {
+        static final Effect NONE = new Effect(EffectKind.NONE, null, null, null);
+        static final Effect ALL = new Effect(EffectKind.ALL, null, null, null);
 
         static Effect insert(List<Document> documents) {
-            return new Effect(EffectKind.INSERT, documents, null, null, null);
+            return new Effect(EffectKind.INSERT, documents, null, null);
         }
 
         /** An update by {@code filter} naming {@code touched} fields; null means every field (a replacement). */
         static Effect update(Document filter, Set<String> touched) {
-            return new Effect(EffectKind.UPDATE, null, filter, touched, null);
+            return new Effect(EffectKind.UPDATE, null, filter, touched);
         }
 
         static Effect delete(Document filter) {
-            return new Effect(EffectKind.DELETE, null, filter, null, null);
-        }
-
-        /** This update, known to have changed exactly one document, as {@code patch} computes it. */
-        Effect withPatch(UpdatePatch patch) {
-            return new Effect(kind, inserted, filter, touched, patch);
+            return new Effect(EffectKind.DELETE, null, filter, null);
         }
     }
 
@@ -401,56 +376,13 @@ final class ReadIndex {
     }
 
     /**
-     * A find's documents with every copy of {@code target} (by {@code _id}) replaced by {@code
-     * updated}, when that is exactly what the find would now return; null when it is not: the find
-     * has a projection, filters or sorts on a field the update names, or holds another document the
-     * update might have selected.
-     */
-    static List<Document> patched(
-            ReadInfo read, Effect effect, Document target, Document updated, Set<String> touched) {
-        if (read.kind() != Kind.FIND
-                || read.opaque()
-                || read.projectedRoots() != null
-                || read.partialDocuments()
-                || intersects(touched, read.filterRoots())
-                || intersects(touched, read.sortRoots())) {
-            return null;
-        }
-        Object id = target.get("_id");
-        if (id == null) {
-            return null;
-        }
-        List<Document> documents = new java.util.ArrayList<>(read.documents().size());
-        boolean replaced = false;
-        for (Document document : read.documents()) {
-            if (id.equals(document.get("_id"))
-                    && id.getClass() == document.get("_id").getClass()) {
-                if (!document.equals(target)) {
-                    return null; // not the copy the update was computed from
-                }
-                documents.add(updated);
-                replaced = true;
-            } else if (!provablyNotMatching(effect.filter(), document, false)) {
-                return null;
-            } else {
-                documents.add(document);
-            }
-        }
-        return replaced ? documents : null;
-    }
-
-    /**
      * The one document an update selects, as the cached reads hold it, or null when that is not
      * certain: the write filter must be an equality on a field no two documents share ({@code _id},
      * or a single-field unique index), and the valid, whole (unprojected) documents held must agree
      * on one document with that value. The caller must also know that no write that could change
      * which document has that value ran meanwhile (CachedCollection tracks those).
      */
-    Document knownTarget(
-            Document writeFilter,
-            Set<String> uniqueFields,
-            long now,
-            java.util.function.BiPredicate<String, ReadInfo> published) {
+    Document knownTarget(Document writeFilter, Set<String> uniqueFields, long now) {
         if (writeFilter.size() != 1) {
             return null;
         }
@@ -464,17 +396,13 @@ final class ReadIndex {
             return null;
         }
         Document found = null;
-        for (Map.Entry<String, ReadInfo> entry : reads.entrySet()) {
-            ReadInfo read = entry.getValue();
+        for (ReadInfo read : reads.values()) {
             if (read.kind() != Kind.FIND || read.partialDocuments() || now - read.expiresAtNanos() >= 0) {
                 continue;
             }
             for (Document document : read.documents()) {
                 Object held = document.get(field);
-                if (held != null
-                        && isScalar(held)
-                        && certainlyEqual(value, held)
-                        && published.test(entry.getKey(), read)) {
+                if (held != null && isScalar(held) && certainlyEqual(value, held)) {
                     if (found != null && !found.equals(document)) {
                         return null; // two versions, or two documents: not sure
                     }

@@ -7,7 +7,6 @@ import static com.mongodb.client.model.Filters.or;
 import static com.mongodb.client.model.Sorts.ascending;
 import static com.mongodb.client.model.Sorts.descending;
 import static com.mongodb.client.model.Updates.inc;
-import static com.mongodb.client.model.Updates.set;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -121,47 +120,6 @@ class CachedCollectionTest {
         List<Document> asLongs = accounts.find(in("_id", 2L, 1L)).toList();
         assertThat(asLongs).isEqualTo(first.subList(0, 2));
         assertThat(finds).as("longs are not the ints' entry").hasValue(3);
-    }
-
-    @Test
-    void update_ofACachedDocumentByItsId_bringsTheCachedReadsUpToDate_insteadOfDroppingThem() {
-        Document before = accounts.find(eq("_id", 3)).first();
-        List<Document> guild =
-                accounts.find(eq("guild", 1)).sort(ascending("_id")).toList();
-        List<Document> top = accounts.find(eq("guild", 1), descending("balance"), 2);
-        finds.set(0);
-
-        accounts.updateOne(eq("_id", 3), inc("balance", 5));
-
-        Document after = accounts.find(eq("_id", 3)).first();
-        List<Document> guildAfter =
-                accounts.find(eq("guild", 1)).sort(ascending("_id")).toList();
-        assertThat(finds).as("both reads kept, brought up to date").hasValue(0);
-        assertThat(before.getInteger("balance")).isEqualTo(300);
-        assertThat(after).isEqualTo(raw.find(eq("_id", 3)).first());
-        assertThat(after.getInteger("balance")).isEqualTo(305);
-        assertThat(guildAfter)
-                .isEqualTo(raw.find(eq("guild", 1)).sort(ascending("_id")).into(new ArrayList<>()));
-        assertThat(guildAfter).hasSameSizeAs(guild);
-        assertThatThrownBy(() -> after.put("balance", 0)).isInstanceOf(UnsupportedOperationException.class);
-
-        finds.set(0);
-        assertThat(accounts.find(eq("guild", 1), descending("balance"), 2))
-                .as("a ranking on the changed field is reloaded")
-                .isEqualTo(raw.find(eq("guild", 1))
-                        .sort(descending("balance"))
-                        .limit(2)
-                        .into(new ArrayList<>()));
-        assertThat(top).isNotNull();
-        assertThat(finds.get()).isEqualTo(2); // the reload and the check above
-
-        finds.set(0);
-        accounts.updateOne(eq("_id", 3), set("fresh", true));
-        assertThat(accounts.find(eq("_id", 3)).first())
-                .as("a field the document did not have: dropped, not guessed")
-                .isEqualTo(raw.find(eq("_id", 3)).first())
-                .containsEntry("fresh", true);
-        assertThat(finds.get()).isEqualTo(2);
     }
 
     @Test
