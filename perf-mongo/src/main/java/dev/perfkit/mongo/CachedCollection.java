@@ -956,7 +956,7 @@ public final class CachedCollection<T> {
         for (ReadIndex.Effect change : changes) {
             targets.add(
                     identityQuiet && change.kind() == ReadIndex.EffectKind.UPDATE && change.touched() != null
-                            ? index.knownTarget(change.filter(), uniqueFields().fields(), now)
+                            ? index.knownTarget(change.filter(), uniqueFields().fields(), now, this::holdsExactly)
                             : null);
         }
         for (Map.Entry<String, ReadIndex.ReadInfo> entry : index.reads.entrySet()) {
@@ -968,6 +968,15 @@ public final class CachedCollection<T> {
                 index.reads.remove(entry.getKey(), read);
             }
         }
+    }
+
+    /**
+     * Whether the cache holds exactly the documents a registered read describes. A load that a write
+     * dropped while it ran is registered all the same (with documents that may predate the write)
+     * but never published; only what is published counts as a cached copy (ReadIndex.knownTarget).
+     */
+    private boolean holdsExactly(String key, ReadIndex.ReadInfo read) {
+        return cache.get(key) == read.documents();
     }
 
     private static boolean affectsAny(List<ReadIndex.Effect> effects, List<Document> targets, ReadIndex.ReadInfo read) {
@@ -1073,11 +1082,6 @@ public final class CachedCollection<T> {
     }
 
     /**
-     * A filter's (optimized) BSON bytes, Base64: one key per distinct filter, types and field order
-     * included. JSON is not unambiguous: in relaxed mode a date and a literal {@code {"$date": ...}}
-     * document render alike.
-     */
-    /**
      * The filter as its cache key names it: the values of every {@code $in} and {@code $nin} in one
      * canonical order, since they are sets. A bot that builds {@code user_id $in [...]} from a
      * leaderboard in rank order asks for the same documents when only the ranks changed, and now
@@ -1162,6 +1166,11 @@ public final class CachedCollection<T> {
         return ((Comparable) a).compareTo(b); // same class, each Comparable (checked in sortedSet)
     }
 
+    /**
+     * A filter's (optimized) BSON bytes, Base64: one key per distinct filter, types and field order
+     * included. JSON is not unambiguous: in relaxed mode a date and a literal {@code {"$date": ...}}
+     * document render alike.
+     */
     private static String bsonKey(Bson bson) {
         RawBsonDocument raw = bson instanceof Document document
                 ? new RawBsonDocument(document, DOCUMENT_CODEC)

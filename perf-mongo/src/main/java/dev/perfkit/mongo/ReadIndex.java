@@ -379,10 +379,15 @@ final class ReadIndex {
      * The one document an update selects, as the cached reads hold it, or null when that is not
      * certain: the write filter must be an equality on a field no two documents share ({@code _id},
      * or a single-field unique index), and the valid, whole (unprojected) documents held must agree
-     * on one document with that value. The caller must also know that no write that could change
-     * which document has that value ran meanwhile (CachedCollection tracks those).
+     * on one document with that value, among reads whose documents the cache holds ({@code
+     * published}). The caller must also know that no write that could change which document has
+     * that value ran meanwhile (CachedCollection tracks those).
      */
-    Document knownTarget(Document writeFilter, Set<String> uniqueFields, long now) {
+    Document knownTarget(
+            Document writeFilter,
+            Set<String> uniqueFields,
+            long now,
+            java.util.function.BiPredicate<String, ReadInfo> published) {
         if (writeFilter.size() != 1) {
             return null;
         }
@@ -396,13 +401,17 @@ final class ReadIndex {
             return null;
         }
         Document found = null;
-        for (ReadInfo read : reads.values()) {
+        for (Map.Entry<String, ReadInfo> entry : reads.entrySet()) {
+            ReadInfo read = entry.getValue();
             if (read.kind() != Kind.FIND || read.partialDocuments() || now - read.expiresAtNanos() >= 0) {
                 continue;
             }
             for (Document document : read.documents()) {
                 Object held = document.get(field);
-                if (held != null && isScalar(held) && certainlyEqual(value, held)) {
+                if (held != null
+                        && isScalar(held)
+                        && certainlyEqual(value, held)
+                        && published.test(entry.getKey(), read)) {
                     if (found != null && !found.equals(document)) {
                         return null; // two versions, or two documents: not sure
                     }

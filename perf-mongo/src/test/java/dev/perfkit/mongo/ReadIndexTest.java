@@ -185,26 +185,30 @@ class ReadIndexTest {
         long now = System.nanoTime();
         Set<String> unique = Set.of("_id", "user");
 
-        assertThat(index.knownTarget(Document.parse("{user: 107}"), unique, now))
+        assertThat(index.knownTarget(Document.parse("{user: 107}"), unique, now, (key, read) -> true))
                 .isEqualTo(seven);
-        assertThat(index.knownTarget(Document.parse("{user: {$eq: 107}}"), unique, now))
+        assertThat(index.knownTarget(Document.parse("{user: {$eq: 107}}"), unique, now, (key, read) -> true))
                 .isEqualTo(seven);
-        assertThat(index.knownTarget(Document.parse("{user: {$numberLong: '107'}}"), unique, now))
+        assertThat(index.knownTarget(Document.parse("{user: {$numberLong: '107'}}"), unique, now, (key, read) -> true))
                 .as("numbers equal across types, as the server compares them")
                 .isEqualTo(seven);
-        assertThat(index.knownTarget(Document.parse("{_id: 7}"), unique, now)).isEqualTo(seven);
-        assertThat(index.knownTarget(Document.parse("{guild: 2}"), unique, now))
+        assertThat(index.knownTarget(Document.parse("{_id: 7}"), unique, now, (key, read) -> true))
+                .isEqualTo(seven);
+        assertThat(index.knownTarget(Document.parse("{user: 107}"), unique, now, (key, read) -> false))
+                .as("a copy the cache does not hold (a load dropped by a write) is not trusted")
+                .isNull();
+        assertThat(index.knownTarget(Document.parse("{guild: 2}"), unique, now, (key, read) -> true))
                 .as("guild is not unique: another document may be the one changed")
                 .isNull();
-        assertThat(index.knownTarget(Document.parse("{user: 108}"), unique, now))
+        assertThat(index.knownTarget(Document.parse("{user: 108}"), unique, now, (key, read) -> true))
                 .isNull();
-        assertThat(index.knownTarget(Document.parse("{user: 107, guild: 2}"), unique, now))
+        assertThat(index.knownTarget(Document.parse("{user: 107, guild: 2}"), unique, now, (key, read) -> true))
                 .as("only a lone equality")
                 .isNull();
-        assertThat(index.knownTarget(Document.parse("{user: 107}"), Set.of("_id"), now))
+        assertThat(index.knownTarget(Document.parse("{user: 107}"), Set.of("_id"), now, (key, read) -> true))
                 .as("no unique index on user")
                 .isNull();
-        assertThat(index.knownTarget(Document.parse("{user: 107}"), unique, now + HOUR))
+        assertThat(index.knownTarget(Document.parse("{user: 107}"), unique, now + HOUR, (key, read) -> true))
                 .as("an expired read tells nothing")
                 .isNull();
 
@@ -218,7 +222,7 @@ class ReadIndexTest {
                         0,
                         List.of(new Document("_id", 9).append("user", 107)),
                         HOUR));
-        assertThat(index.knownTarget(Document.parse("{user: 107}"), unique, now))
+        assertThat(index.knownTarget(Document.parse("{user: 107}"), unique, now, (key, read) -> true))
                 .as("a projected copy is not a whole document and is not used")
                 .isEqualTo(seven);
 
@@ -232,7 +236,7 @@ class ReadIndexTest {
                         0,
                         List.of(member(8, 3, 5).append("user", 107)),
                         HOUR));
-        assertThat(index.knownTarget(Document.parse("{user: 107}"), unique, now))
+        assertThat(index.knownTarget(Document.parse("{user: 107}"), unique, now, (key, read) -> true))
                 .as("two documents claim the value: not sure which one changed")
                 .isNull();
     }
