@@ -52,7 +52,7 @@ public final class MongoPerf {
      * perfkit.mongo.pool.checkout.wait}) publish to {@code Perf.getMeterRegistry()}.
      *
      * <p>The listeners never throw into the driver. End to end on the embedded server they cost
-     * about 4 % of a {@code findOne} (see docs/mongo.md).
+     * 4–6 % of a {@code findOne} (see docs/mongo.md).
      *
      * @param settings the settings being built
      * @return {@code settings}

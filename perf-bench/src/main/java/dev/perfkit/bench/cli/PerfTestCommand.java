@@ -28,10 +28,10 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Measures every perfkit subsystem against its baseline in one run and prints a table.",
-            "--quick takes about 35 seconds on 2 cores, the full suite a few minutes."
+            "--quick takes about a minute on 2 cores, the full suite a few minutes."
         })
 final class PerfTestCommand implements Callable<Integer> {
-    @Option(names = "--quick", description = "Shorter measurements (about 35 seconds)")
+    @Option(names = "--quick", description = "Shorter measurements (about a minute)")
     boolean quick;
 
     @Option(names = "--save", description = "Write <timestamp>.json, .md and .html reports")
