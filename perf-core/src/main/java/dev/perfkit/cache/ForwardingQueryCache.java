@@ -36,6 +36,11 @@ public abstract class ForwardingQueryCache implements QueryCache {
     }
 
     @Override
+    public Object peek(String key) {
+        return delegate().peek(key);
+    }
+
+    @Override
     public <V> V get(String key, Class<V> type) {
         java.util.Objects.requireNonNull(type, "type");
         return type.cast(get(key));

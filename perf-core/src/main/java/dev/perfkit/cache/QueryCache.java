@@ -73,6 +73,20 @@ public interface QueryCache extends AutoCloseable {
     Object get(String key);
 
     /**
+     * Returns the cached value like {@link #get(String)}, but quietly: no hit or miss is counted and
+     * the entry's standing for eviction is not changed. For bookkeeping that looks at the cache
+     * without being a read of it (a cached collection checking which value it published). The
+     * default calls {@code get}; implementations that count or reorder override it.
+     *
+     * @param key the key
+     * @return the value or null
+     * @throws NullPointerException if {@code key} is null
+     */
+    default Object peek(String key) {
+        return get(key);
+    }
+
+    /**
      * Returns the cached value as the given type, or {@code null} when absent or expired.
      *
      * @param key the key

@@ -81,6 +81,20 @@ public abstract class QueryCacheContract {
     }
 
     @Test
+    void peek_returnsWhatGetWould_presentAbsentOrNull() {
+        cache.set("user:1:profile", "alice");
+        Object unusedMiss =
+                cache.getOrLoad("user:2:settings", Duration.ofMinutes(1), Duration.ofMinutes(1), () -> null);
+
+        assertThat(cache.peek("user:1:profile")).isEqualTo("alice");
+        assertThat(cache.peek("nothing")).isNull();
+        assertThat(cache.peek("user:2:settings"))
+                .as("a remembered absence reads as null")
+                .isNull();
+        assertThatThrownBy(() -> cache.peek(null)).isInstanceOf(NullPointerException.class);
+    }
+
+    @Test
     void get_absent_returnsNull() {
         assertThat(cache.get("nothing")).isNull();
         assertThat(cache.get("nothing", String.class)).isNull();

@@ -976,7 +976,7 @@ public final class CachedCollection<T> {
      * but never published; only what is published counts as a cached copy (ReadIndex.knownTarget).
      */
     private boolean holdsExactly(String key, ReadIndex.ReadInfo read) {
-        return cache.get(key) == read.documents();
+        return cache.peek(key) == read.documents(); // quietly: this is not a read of the cache
     }
 
     private static boolean affectsAny(List<ReadIndex.Effect> effects, List<Document> targets, ReadIndex.ReadInfo read) {

@@ -253,6 +253,12 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
     }
 
     @Override
+    public Object peek(String key) {
+        Object value = cache.policy().getIfPresentQuietly(requireNonNull(key, "key"));
+        return value == ABSENT ? null : value;
+    }
+
+    @Override
     public <V> V get(String key, Class<V> type) {
         requireNonNull(type, "type");
         return type.cast(get(key));

@@ -84,6 +84,18 @@ class CaffeineQueryCacheTest extends QueryCacheContract {
     }
 
     @Test
+    void peek_countsNoHitOrMiss() {
+        cache.set("a", 1);
+        CacheStats before = cache.stats();
+
+        assertThat(cache.peek("a")).isEqualTo(1);
+        assertThat(cache.peek("missing")).isNull();
+
+        assertThat(cache.stats().hits()).isEqualTo(before.hits());
+        assertThat(cache.stats().misses()).isEqualTo(before.misses());
+    }
+
+    @Test
     void metrics_publishTheSameNumbersAsStats() {
         cache.set("a", 1);
         cache.get("a");
