@@ -78,10 +78,7 @@ final class MonitorCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--evaluate-every must be positive: " + evaluateEvery);
         }
         PerfConfig environment = Preflight.config(spec);
-        String unreachable = Preflight.unreachableMongo(mongo.uri);
-        if (unreachable != null) {
-            spec.commandLine().getErr().println("perfkit monitor: " + unreachable);
-            spec.commandLine().getErr().flush();
+        if (!Preflight.mongoUsable(spec, mongo.uri)) {
             return PerfkitCli.FAILED;
         }
         PrintWriter out = spec.commandLine().getOut();

@@ -78,10 +78,7 @@ final class PerfTestCommand implements Callable<Integer> {
         if (save) {
             Preflight.writableDirectory(spec, "--out", outDirectory);
         }
-        String unreachable = Preflight.unreachableMongo(mongo.uri);
-        if (unreachable != null) {
-            err.println("perfkit perf-test: " + unreachable);
-            err.flush();
+        if (!Preflight.mongoUsable(spec, mongo.uri)) {
             return PerfkitCli.FAILED;
         }
 

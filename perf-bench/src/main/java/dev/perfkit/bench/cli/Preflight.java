@@ -63,12 +63,24 @@ final class Preflight {
     }
 
     /**
-     * Pings the MongoDB named by {@code --mongo-uri} / {@code PERF_MONGO_URI}, if any, with check's
-     * message when it is unreachable.
+     * Pings the MongoDB a command was given, if any; when it cannot be used, prints {@code perfkit
+     * <command>: <why>} on the command's error stream.
      *
-     * @return null when reachable (or embedded), else the message to print
+     * @return whether the command may go on
      */
-    static String unreachableMongo(String uri) {
+    static boolean mongoUsable(picocli.CommandLine.Model.CommandSpec spec, String uri) {
+        String unreachable = unreachableMongoMessage(uri);
+        if (unreachable == null) {
+            return true;
+        }
+        java.io.PrintWriter err = spec.commandLine().getErr();
+        err.println("perfkit " + spec.name() + ": " + unreachable);
+        err.flush();
+        return false;
+    }
+
+    /** Null when the MongoDB of {@code uri} is reachable (or none is named: embedded), else why not. */
+    private static String unreachableMongoMessage(String uri) {
         if (uri == null || uri.isBlank()) {
             return null;
         }

@@ -92,10 +92,7 @@ final class SimulateCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--users must be positive: " + users);
         }
         Preflight.config(spec);
-        String unreachable = Preflight.unreachableMongo(mongo.uri);
-        if (unreachable != null) {
-            spec.commandLine().getErr().println("perfkit simulate: " + unreachable);
-            spec.commandLine().getErr().flush();
+        if (!Preflight.mongoUsable(spec, mongo.uri)) {
             return PerfkitCli.FAILED;
         }
         PrintWriter out = spec.commandLine().getOut();
