@@ -44,7 +44,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.ConcurrentHistogram;
@@ -319,55 +318,32 @@ final class BankBotSimulation {
             int limit,
             long nanos) {
         long end = System.nanoTime() + nanos;
-        CountDownLatch done = new CountDownLatch(THREADS);
-        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
-        for (int t = 0; t < THREADS; t++) {
-            Thread worker = new Thread(
-                    () -> {
-                        try {
-                            while (true) {
-                                if (limit < 0 && System.nanoTime() >= end) {
-                                    break;
-                                }
-                                int index = next.getAndIncrement();
-                                if ((limit >= 0 && index >= limit) || index >= stream.size()) {
-                                    break;
-                                }
-                                Command command = stream.get(index);
-                                long started = System.nanoTime();
-                                boolean success = false;
-                                try (ProfilerScope scope = profiler.scope(command.type().label)) {
-                                    bot.execute(command);
-                                    success = true;
-                                } finally {
-                                    PerfMonitor monitor = observer;
-                                    if (monitor != null) {
-                                        monitor.recordRequestNanos(
-                                                command.type().label, System.nanoTime() - started, success);
-                                    }
-                                }
-                                latencies
-                                        .get(command.type())
-                                        .recordValue(Math.min(3_600_000_000L, (System.nanoTime() - started) / 1_000));
-                            }
-                        } catch (RuntimeException e) {
-                            failures.add(e);
-                        } finally {
-                            done.countDown();
-                        }
-                    },
-                    "perfkit-simulate-" + t);
-            worker.setDaemon(true);
-            worker.start();
-        }
-        try {
-            done.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (!failures.isEmpty()) {
-            throw new IllegalStateException("a simulated command failed: " + failures.get(0), failures.get(0));
-        }
+        Workers.run(THREADS, "perfkit-simulate", Workers.patience(Duration.ofNanos(nanos)), worker -> {
+            while (true) {
+                if (limit < 0 && System.nanoTime() >= end) {
+                    break;
+                }
+                int index = next.getAndIncrement();
+                if ((limit >= 0 && index >= limit) || index >= stream.size()) {
+                    break;
+                }
+                Command command = stream.get(index);
+                long started = System.nanoTime();
+                boolean success = false;
+                try (ProfilerScope scope = profiler.scope(command.type().label)) {
+                    bot.execute(command);
+                    success = true;
+                } finally {
+                    PerfMonitor monitor = observer;
+                    if (monitor != null) {
+                        monitor.recordRequestNanos(command.type().label, System.nanoTime() - started, success);
+                    }
+                }
+                latencies
+                        .get(command.type())
+                        .recordValue(Math.min(3_600_000_000L, (System.nanoTime() - started) / 1_000));
+            }
+        });
         // Every index claimed below the limit was executed; the next free index is the count.
         int claimed = Math.min(next.get(), stream.size());
         if (limit >= 0) {

@@ -22,8 +22,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.ConcurrentHistogram;
@@ -127,39 +125,23 @@ final class ChatBotSimulation {
             int limit = toolkit ? count[0] : Integer.MAX_VALUE;
             long deadline = System.nanoTime() + duration.toNanos();
             long start = System.nanoTime();
-            CountDownLatch done = new CountDownLatch(THREADS);
-            for (int t = 0; t < THREADS; t++) {
-                Thread worker = new Thread(
-                        () -> {
-                            try {
-                                while (true) {
-                                    if (!toolkit && System.nanoTime() >= deadline) {
-                                        return;
-                                    }
-                                    int index = next.getAndIncrement();
-                                    if (index >= limit || index >= stream.size()) {
-                                        return;
-                                    }
-                                    Event event = stream.get(index);
-                                    long began = System.nanoTime();
-                                    bot.handle(event);
-                                    latencies
-                                            .get(event.type())
-                                            .recordValue(Math.min(3_600_000_000L, (System.nanoTime() - began) / 1_000));
-                                }
-                            } finally {
-                                done.countDown();
-                            }
-                        },
-                        "perfkit-chat-" + t);
-                worker.setDaemon(true);
-                worker.start();
-            }
-            try {
-                done.await(duration.toSeconds() * 20 + 60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            Workers.run(THREADS, "perfkit-chat", Workers.patience(duration), worker -> {
+                while (true) {
+                    if (!toolkit && System.nanoTime() >= deadline) {
+                        return;
+                    }
+                    int index = next.getAndIncrement();
+                    if (index >= limit || index >= stream.size()) {
+                        return;
+                    }
+                    Event event = stream.get(index);
+                    long began = System.nanoTime();
+                    bot.handle(event);
+                    latencies
+                            .get(event.type())
+                            .recordValue(Math.min(3_600_000_000L, (System.nanoTime() - began) / 1_000));
+                }
+            });
             int ran = Math.min(next.get(), limit);
             bot.finish();
             double seconds = (System.nanoTime() - start) / 1e9;

@@ -21,9 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
@@ -138,59 +135,32 @@ final class InstancesSimulation {
             Histogram transfers = new ConcurrentHistogram(3_600_000_000L, 2);
             AtomicLong commands = new AtomicLong();
             AtomicLong stale = new AtomicLong();
-            List<Throwable> failures = new CopyOnWriteArrayList<>();
             long end = System.nanoTime() + duration.toNanos();
             long start = System.nanoTime();
-            CountDownLatch done = new CountDownLatch(instances * THREADS_PER_INSTANCE);
-            AtomicInteger threadIndex = new AtomicInteger();
-            for (int i = 0; i < instances; i++) {
+            Workers.run(instances * THREADS_PER_INSTANCE, "perfkit-instances", Workers.patience(duration), worker -> {
+                int instance = worker / THREADS_PER_INSTANCE;
                 MongoCollection<Document> collection =
-                        clients.get(i).getDatabase("perfkit_instances").getCollection("accounts");
-                QueryCache cache = caches.get(i);
-                for (int t = 0; t < THREADS_PER_INSTANCE; t++) {
-                    SplittableRandom random = new SplittableRandom(seed + threadIndex.incrementAndGet());
-                    Thread worker = new Thread(
-                            () -> {
-                                try {
-                                    while (System.nanoTime() < end) {
-                                        int user = random.nextInt(users);
-                                        long began = System.nanoTime();
-                                        if (random.nextInt(5) == 0) {
-                                            int other = (user + 1 + random.nextInt(users - 1)) % users;
-                                            transfer(collection, cache, user, other, ackedVersions, ackedAt, next);
-                                            transfers.recordValue(
-                                                    Math.min(3_600_000_000L, (System.nanoTime() - began) / 1_000));
-                                        } else {
-                                            long mustSee = acknowledgedBefore(
-                                                    user, began - WINDOW.toNanos(), ackedVersions, ackedAt);
-                                            long version = balance(collection, cache, user)[1];
-                                            if (version < mustSee) {
-                                                stale.incrementAndGet();
-                                            }
-                                            reads.recordValue(
-                                                    Math.min(3_600_000_000L, (System.nanoTime() - began) / 1_000));
-                                        }
-                                        commands.incrementAndGet();
-                                    }
-                                } catch (RuntimeException e) {
-                                    failures.add(e);
-                                } finally {
-                                    done.countDown();
-                                }
-                            },
-                            "perfkit-instances-" + i + "-" + t);
-                    worker.setDaemon(true);
-                    worker.start();
+                        clients.get(instance).getDatabase("perfkit_instances").getCollection("accounts");
+                QueryCache cache = caches.get(instance);
+                SplittableRandom random = new SplittableRandom(seed + worker + 1);
+                while (System.nanoTime() < end) {
+                    int user = random.nextInt(users);
+                    long began = System.nanoTime();
+                    if (random.nextInt(5) == 0) {
+                        int other = (user + 1 + random.nextInt(users - 1)) % users;
+                        transfer(collection, cache, user, other, ackedVersions, ackedAt, next);
+                        transfers.recordValue(Math.min(3_600_000_000L, (System.nanoTime() - began) / 1_000));
+                    } else {
+                        long mustSee = acknowledgedBefore(user, began - WINDOW.toNanos(), ackedVersions, ackedAt);
+                        long version = balance(collection, cache, user)[1];
+                        if (version < mustSee) {
+                            stale.incrementAndGet();
+                        }
+                        reads.recordValue(Math.min(3_600_000_000L, (System.nanoTime() - began) / 1_000));
+                    }
+                    commands.incrementAndGet();
                 }
-            }
-            try {
-                done.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (!failures.isEmpty()) {
-                throw new IllegalStateException("a simulated command failed: " + failures.get(0), failures.get(0));
-            }
+            });
             double seconds = (System.nanoTime() - start) / 1e9;
             long memoryHits = 0;
             long redisHits = 0;
