@@ -556,45 +556,45 @@ final class PerfTestSuite {
                 }
             }
             AtomicLong next = new AtomicLong();
-            Timing.Measurement[] reads =
+            Alternated reads =
                     alternatedRounds(sides, users -> users.find(eq("user_id", (int) (next.incrementAndGet() % 1_000)))
                             .first());
-            Timing.Measurement[] writes =
+            Alternated writes =
                     alternatedRounds(sides, users -> users.insertOne(new Document("n", next.incrementAndGet())));
-            add("mongo.findOne.plain", "mongo", "findOne, plain client", reads[PLAIN], "us/op", false);
+            add("mongo.findOne.plain", "mongo", "findOne, plain client", reads.plain(), "us/op", false);
             add(
                     "mongo.findOne.instrumented",
                     "mongo",
                     "findOne, instrumented client",
-                    reads[INSTRUMENTED],
+                    reads.instrumented(),
                     "us/op",
                     false);
             add(
                     "mongo.instrumentation.overhead",
                     "mongo",
                     "instrumentation overhead on findOne, end to end (median of paired rounds)",
-                    reads[OVERHEAD],
+                    reads.overhead(),
                     "%",
                     false);
             add(
                     "mongo.instrumentation.noise_floor",
                     "mongo",
                     "the same measured between two sets of plain clients (noise floor)",
-                    reads[NOISE_FLOOR],
+                    reads.noiseFloor(),
                     "%",
                     false);
             add(
                     "mongo.instrumentation.write_overhead",
                     "mongo",
                     "instrumentation overhead on insertOne, end to end (median of paired rounds)",
-                    writes[OVERHEAD],
+                    writes.overhead(),
                     "%",
                     false);
             add(
                     "mongo.instrumentation.write_noise_floor",
                     "mongo",
                     "the same measured between two sets of plain clients (noise floor)",
-                    writes[NOISE_FLOOR],
+                    writes.noiseFloor(),
                     "%",
                     false);
             Timing.Measurement listeners = listenerCost();
@@ -810,21 +810,27 @@ final class PerfTestSuite {
      */
     private static final int WARMUP_ROUNDS = 750;
 
-    /** The sides of alternatedRounds, and what it returns at each index. */
+    /** The sides of alternatedRounds, by index. */
     private static final int PLAIN = 0;
 
     private static final int PLAIN_AGAIN = 1;
     private static final int INSTRUMENTED = 2;
-    private static final int OVERHEAD = 3;
-    private static final int NOISE_FLOOR = 4;
+
+    /** What alternatedRounds measured: µs/op of two sides, and two overheads in percent. */
+    private record Alternated(
+            Timing.Measurement plain,
+            Timing.Measurement instrumented,
+            Timing.Measurement overhead,
+            Timing.Measurement noiseFloor) {}
 
     /**
      * Runs {@code op} in rounds on every side (plain, plain again, instrumented), each round on a
-     * client of each side drawn at random, the sides in a shuffled order; returns each side's µs/op,
-     * then the overhead of INSTRUMENTED over the mean of both plain sides and of PLAIN_AGAIN over
-     * PLAIN in percent (medians of per-round ratios), each with its spread.
+     * client of each side drawn at random, the sides in a shuffled order; returns the plain and
+     * instrumented µs/op, the overhead of INSTRUMENTED over the mean of both plain sides and that of
+     * PLAIN_AGAIN over PLAIN (the noise floor) in percent (medians of per-round ratios), each with
+     * its spread.
      */
-    private Timing.Measurement[] alternatedRounds(
+    private Alternated alternatedRounds(
             List<List<MongoCollection<Document>>> sides, Consumer<MongoCollection<Document>> op) {
         java.util.SplittableRandom random = new java.util.SplittableRandom(42);
         List<List<Double>> micros = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
@@ -853,13 +859,11 @@ final class PerfTestSuite {
             }
             rounds++;
         } while (System.nanoTime() < end || overheads.size() < 5);
-        return new Timing.Measurement[] {
-            Timing.summarize(micros.get(PLAIN)),
-            Timing.summarize(micros.get(PLAIN_AGAIN)),
-            Timing.summarize(micros.get(INSTRUMENTED)),
-            Timing.summarize(overheads),
-            Timing.summarize(noise)
-        };
+        return new Alternated(
+                Timing.summarize(micros.get(PLAIN)),
+                Timing.summarize(micros.get(INSTRUMENTED)),
+                Timing.summarize(overheads),
+                Timing.summarize(noise));
     }
 
     private static double timeRound(MongoCollection<Document> users, Consumer<MongoCollection<Document>> op) {
