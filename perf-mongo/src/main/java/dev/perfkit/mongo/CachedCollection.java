@@ -365,10 +365,11 @@ public final class CachedCollection<T> {
     public UpdateResult updateOne(Bson filter, Bson update) {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
+        Set<String> touched = touchedOrUnknown(update); // once: judged before and after the write
         return update(
                 () -> collection.updateOne(filter, update),
-                r -> updated(filter, update, r, null),
-                changesIdentity(update, false));
+                r -> updated(filter, touched, r, null),
+                changesIdentity(touched, false));
     }
 
     /**
@@ -381,10 +382,11 @@ public final class CachedCollection<T> {
     public UpdateResult updateMany(Bson filter, Bson update) {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
+        Set<String> touched = touchedOrUnknown(update); // once: judged before and after the write
         return update(
                 () -> collection.updateMany(filter, update),
-                r -> updated(filter, update, r, null),
-                changesIdentity(update, false));
+                r -> updated(filter, touched, r, null),
+                changesIdentity(touched, false));
     }
 
     /**
@@ -541,10 +543,11 @@ public final class CachedCollection<T> {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
         requireNonNull(options, "options");
+        Set<String> touched = touchedOrUnknown(update); // once: judged before and after the write
         return update(
                 () -> collection.updateOne(filter, update, options),
-                r -> updated(filter, update, r, options.getCollation()),
-                changesIdentity(update, options.isUpsert()));
+                r -> updated(filter, touched, r, options.getCollation()),
+                changesIdentity(touched, options.isUpsert()));
     }
 
     /**
@@ -559,10 +562,11 @@ public final class CachedCollection<T> {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
         requireNonNull(options, "options");
+        Set<String> touched = touchedOrUnknown(update); // once: judged before and after the write
         return update(
                 () -> collection.updateMany(filter, update, options),
-                r -> updated(filter, update, r, options.getCollation()),
-                changesIdentity(update, options.isUpsert()));
+                r -> updated(filter, touched, r, options.getCollation()),
+                changesIdentity(touched, options.isUpsert()));
     }
 
     /**
@@ -575,7 +579,7 @@ public final class CachedCollection<T> {
     public UpdateResult replaceOne(Bson filter, T replacement) {
         requireNonNull(filter, "filter");
         requireNonNull(replacement, "replacement");
-        return write(() -> collection.replaceOne(filter, replacement), r -> updated(filter, null, r, null));
+        return write(() -> collection.replaceOne(filter, replacement), r -> replaced(filter, r, null));
     }
 
     /**
@@ -593,7 +597,7 @@ public final class CachedCollection<T> {
         requireNonNull(options, "options");
         return write(
                 () -> collection.replaceOne(filter, replacement, options),
-                r -> updated(filter, null, r, options.getCollation()));
+                r -> replaced(filter, r, options.getCollation()));
     }
 
     /**
@@ -632,11 +636,11 @@ public final class CachedCollection<T> {
         requireNonNull(filter, "filter");
         requireNonNull(update, "update");
         requireNonNull(options, "options");
+        Set<String> touched = touchedOrUnknown(update);
         return update(
                 () -> collection.findOneAndUpdate(filter, update, options),
-                found -> foundAndChanged(
-                        filter, found, touched(update), options.isUpsert(), options.getCollation(), false),
-                changesIdentity(update, options.isUpsert()));
+                found -> foundAndChanged(filter, found, touched, options.isUpsert(), options.getCollation(), false),
+                changesIdentity(touched, options.isUpsert()));
     }
 
     /**
@@ -718,10 +722,19 @@ public final class CachedCollection<T> {
         requireNonNull(operations, "operations");
         requireNonNull(options, "options");
         List<WriteModel<? extends T>> models = List.copyOf(operations); // what we judge is what ran
+        List<Set<String>> touched = new ArrayList<>(models.size()); // per update, judged before and after
+        for (WriteModel<? extends T> model : models) {
+            touched.add(
+                    model instanceof UpdateOneModel<? extends T> one
+                            ? touchedOrUnknown(one.getUpdate())
+                            : model instanceof UpdateManyModel<? extends T> many
+                                    ? touchedOrUnknown(many.getUpdate())
+                                    : null);
+        }
         return writeAll(
                 () -> collection.bulkWrite(models, options),
-                r -> r.wasAcknowledged() ? bulkEffects(models) : List.of(ReadIndex.Effect.ALL),
-                bulkChangesIdentity(models));
+                r -> r.wasAcknowledged() ? bulkEffects(models, touched) : List.of(ReadIndex.Effect.ALL),
+                bulkChangesIdentity(models, touched));
     }
 
     /**
@@ -730,21 +743,22 @@ public final class CachedCollection<T> {
      * everything.
      */
     @SuppressWarnings("unchecked")
-    private List<ReadIndex.Effect> bulkEffects(List<WriteModel<? extends T>> models) {
+    private List<ReadIndex.Effect> bulkEffects(List<WriteModel<? extends T>> models, List<Set<String>> touched) {
         List<ReadIndex.Effect> effects = new ArrayList<>(models.size());
-        for (WriteModel<? extends T> model : models) {
+        for (int i = 0; i < models.size(); i++) {
+            WriteModel<? extends T> model = models.get(i);
             ReadIndex.Effect effect;
             if (model instanceof InsertOneModel<? extends T> insert) {
                 effect = ReadIndex.Effect.insert(List.of((Document) insert.getDocument()));
             } else if (model instanceof UpdateOneModel<? extends T> update) {
-                effect = bulkUpdate(update.getFilter(), update.getUpdate(), update.getOptions());
+                effect = bulkUpdate(update.getFilter(), touched.get(i), update.getOptions());
             } else if (model instanceof UpdateManyModel<? extends T> update) {
-                effect = bulkUpdate(update.getFilter(), update.getUpdate(), update.getOptions());
+                effect = bulkUpdate(update.getFilter(), touched.get(i), update.getOptions());
             } else if (model instanceof ReplaceOneModel<? extends T> replace) {
                 ReplaceOptions options = replace.getReplaceOptions();
                 effect = options.isUpsert() || options.getCollation() != null
                         ? ReadIndex.Effect.ALL
-                        : changed(replace.getFilter(), null);
+                        : replacement(replace.getFilter());
             } else if (model instanceof DeleteOneModel<? extends T> delete) {
                 effect = removed(delete.getFilter(), delete.getOptions().getCollation());
             } else if (model instanceof DeleteManyModel<? extends T> delete) {
@@ -761,17 +775,14 @@ public final class CachedCollection<T> {
     }
 
     /** Whether any operation of a bulk write may change which document holds a unique value. */
-    private boolean bulkChangesIdentity(List<WriteModel<? extends T>> models) {
-        for (WriteModel<? extends T> model : models) {
+    private boolean bulkChangesIdentity(List<WriteModel<? extends T>> models, List<Set<String>> touched) {
+        for (int i = 0; i < models.size(); i++) {
+            WriteModel<? extends T> model = models.get(i);
             boolean changes;
             if (model instanceof UpdateOneModel<? extends T> update) {
-                changes = update.getUpdate() == null
-                        || changesIdentity(
-                                update.getUpdate(), update.getOptions().isUpsert());
+                changes = changesIdentity(touched.get(i), update.getOptions().isUpsert());
             } else if (model instanceof UpdateManyModel<? extends T> update) {
-                changes = update.getUpdate() == null
-                        || changesIdentity(
-                                update.getUpdate(), update.getOptions().isUpsert());
+                changes = changesIdentity(touched.get(i), update.getOptions().isUpsert());
             } else {
                 changes = true;
             }
@@ -782,12 +793,12 @@ public final class CachedCollection<T> {
         return false;
     }
 
-    /** An update inside a bulk write; a null update is a pipeline update. */
-    private ReadIndex.Effect bulkUpdate(Bson filter, Bson update, UpdateOptions options) {
-        if (update == null || options.isUpsert() || options.getCollation() != null) {
+    /** An update inside a bulk write; a pipeline update has no known fields (null): everything. */
+    private static ReadIndex.Effect bulkUpdate(Bson filter, Set<String> touched, UpdateOptions options) {
+        if (options.isUpsert() || options.getCollation() != null) {
             return ReadIndex.Effect.ALL;
         }
-        return changed(filter, update);
+        return changed(filter, touched);
     }
 
     /**
@@ -867,17 +878,8 @@ public final class CachedCollection<T> {
      * Whether an update may change which document holds a unique value: an upsert, an update
      * perfkit cannot read, or one that names a unique field.
      */
-    private boolean changesIdentity(Bson update, boolean upsert) {
-        if (upsert || !precise || sharedCache) {
-            return true;
-        }
-        Set<String> touched;
-        try {
-            touched = touched(update);
-        } catch (RuntimeException e) {
-            return true;
-        }
-        if (touched == null) {
+    private boolean changesIdentity(Set<String> touched, boolean upsert) {
+        if (upsert || !precise || sharedCache || touched == null) {
             return true;
         }
         for (String field : uniqueFields().fields()) {
@@ -1000,26 +1002,38 @@ public final class CachedCollection<T> {
         return ReadIndex.Effect.insert((List<Document>) List.copyOf(documents));
     }
 
-    private ReadIndex.Effect updated(Bson filter, Bson update, UpdateResult result, Collation collation) {
+    /** An update naming {@code touched} fields (null: perfkit cannot tell which, so everything). */
+    private ReadIndex.Effect updated(Bson filter, Set<String> touched, UpdateResult result, Collation collation) {
+        ReadIndex.Effect decided = decidedByResult(result, collation);
+        return decided != null ? decided : changed(filter, touched);
+    }
+
+    private ReadIndex.Effect replaced(Bson filter, UpdateResult result, Collation collation) {
+        ReadIndex.Effect decided = decidedByResult(result, collation);
+        return decided != null ? decided : replacement(filter);
+    }
+
+    /** ALL or NONE when the result alone decides what an update did; null when its fields must be judged. */
+    private static ReadIndex.Effect decidedByResult(UpdateResult result, Collation collation) {
         if (collation != null || !result.wasAcknowledged() || result.getUpsertedId() != null) {
             return ReadIndex.Effect.ALL;
         }
         if (result.getMatchedCount() == 0 || result.getModifiedCount() == 0) {
             return ReadIndex.Effect.NONE; // nothing changed
         }
-        return changed(filter, update);
+        return null;
     }
 
-    /**
-     * An update or replacement ({@code update} null) that changed what {@code filter} selects; an
-     * update with an operator perfkit does not know is everything.
-     */
-    private ReadIndex.Effect changed(Bson filter, Bson update) {
-        Set<String> touched = update == null ? null : touched(update);
-        if (update != null && touched == null) {
-            return ReadIndex.Effect.ALL;
-        }
-        return ReadIndex.Effect.update(MongoQueryOptimizer.toDocument(filter), touched);
+    /** An update that changed what {@code filter} selects; unknown fields (null) are everything. */
+    private static ReadIndex.Effect changed(Bson filter, Set<String> touched) {
+        return touched == null
+                ? ReadIndex.Effect.ALL
+                : ReadIndex.Effect.update(MongoQueryOptimizer.toDocument(filter), touched);
+    }
+
+    /** A replacement of what {@code filter} selects: every field may change. */
+    private static ReadIndex.Effect replacement(Bson filter) {
+        return ReadIndex.Effect.update(MongoQueryOptimizer.toDocument(filter), null);
     }
 
     /** A delete that removed some of what {@code filter} selects; a collation is everything. */
@@ -1054,9 +1068,19 @@ public final class CachedCollection<T> {
         return ReadIndex.Effect.update(target, touched);
     }
 
-    /** The fields an update names, or null when it cannot tell. */
-    private Set<String> touched(Bson update) {
-        return ReadIndex.touchedRoots(update.toBsonDocument(BsonDocument.class, collection.getCodecRegistry()));
+    /**
+     * The fields an update names; null when perfkit cannot tell (an unknown operator, a pipeline
+     * update, an update that cannot be encoded).
+     */
+    private Set<String> touchedOrUnknown(Bson update) {
+        if (update == null) {
+            return null;
+        }
+        try {
+            return ReadIndex.touchedRoots(update.toBsonDocument(BsonDocument.class, collection.getCodecRegistry()));
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     /** An unmodifiable list; any {@code Document} in it read-only (for results of any class). */

@@ -90,4 +90,35 @@ class SafeListenersTest {
                 })
                 .doesNotThrowAnyException();
     }
+
+    /** A meter registry that fails (a broken filter, a backend error) breaks neither the driver nor profiling. */
+    @Test
+    void profilingListener_withARegistryThatThrows_stillProfiles_andNeverReachesTheDriver() {
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry broken =
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        broken.config().meterFilter(new io.micrometer.core.instrument.config.MeterFilter() {
+            @Override
+            public io.micrometer.core.instrument.Meter.Id map(io.micrometer.core.instrument.Meter.Id id) {
+                throw new IllegalStateException("metrics backend down");
+            }
+        });
+        dev.perfkit.db.MicrometerQueryProfiler profiler =
+                dev.perfkit.db.MicrometerQueryProfiler.create(dev.perfkit.PerfConfig.builder()
+                        .meterRegistry(new io.micrometer.core.instrument.simple.SimpleMeterRegistry())
+                        .build());
+        ProfilingCommandListener listener = new ProfilingCommandListener(() -> profiler, broken);
+        BsonDocument command = BsonDocument.parse("{find: 'users', filter: {a: 1}}");
+
+        assertThatCode(() -> {
+                    listener.commandStarted(
+                            new com.mongodb.event.CommandStartedEvent(null, 1, 7, null, "db", "find", command));
+                    listener.commandSucceeded(new com.mongodb.event.CommandSucceededEvent(
+                            null, 1, 7, null, "db", "find", BsonDocument.parse("{ok: 1}"), 1_000));
+                })
+                .doesNotThrowAnyException();
+        org.assertj.core.api.Assertions.assertThat(profiler.getStats().totalQueries())
+                .as("the command is profiled though its timer could not be recorded")
+                .isEqualTo(1);
+        profiler.close();
+    }
 }
