@@ -952,24 +952,47 @@ public final class CachedCollection<T> {
             cache.invalidate(key); // a load that raced this write must not publish
         }
         long now = System.nanoTime();
-        // Each update's one document, if known, looked up before any read is removed: a read this
-        // judging drops (the one that held it, say) must still tell it for the reads after it.
-        List<Document> targets = new ArrayList<>(changes.size());
+        // Each update's one document, if known: looked up only when a read's judging needs it (an
+        // update of a sort field, a window), at most once, and before any read is dropped (reads
+        // are judged first and dropped after), so a read this judging drops still tells it.
+        List<Supplier<Document>> targets = new ArrayList<>(changes.size());
         for (ReadIndex.Effect change : changes) {
             targets.add(
                     identityQuiet && change.kind() == ReadIndex.EffectKind.UPDATE && change.touched() != null
-                            ? index.knownTarget(change.filter(), uniqueFields().fields(), now, this::holdsExactly)
-                            : null);
+                            ? once(() -> index.knownTarget(
+                                    change.filter(), uniqueFields().fields(), now, this::holdsExactly))
+                            : () -> null);
         }
+        List<Map.Entry<String, ReadIndex.ReadInfo>> affected = new ArrayList<>();
         for (Map.Entry<String, ReadIndex.ReadInfo> entry : index.reads.entrySet()) {
             ReadIndex.ReadInfo read = entry.getValue();
             if (now - read.expiresAtNanos() >= 0) {
-                index.reads.remove(entry.getKey(), read);
+                index.reads.remove(entry.getKey(), read); // knownTarget ignores expired reads anyway
             } else if (affectsAny(changes, targets, read)) {
-                cache.invalidate(entry.getKey());
-                index.reads.remove(entry.getKey(), read);
+                affected.add(Map.entry(entry.getKey(), read));
             }
         }
+        for (Map.Entry<String, ReadIndex.ReadInfo> entry : affected) {
+            cache.invalidate(entry.getKey());
+            index.reads.remove(entry.getKey(), entry.getValue());
+        }
+    }
+
+    /** A lookup made at most once, when first asked for (judging runs on the writing thread). */
+    private static Supplier<Document> once(Supplier<Document> lookup) {
+        return new Supplier<>() {
+            private boolean done;
+            private Document value;
+
+            @Override
+            public Document get() {
+                if (!done) {
+                    value = lookup.get();
+                    done = true;
+                }
+                return value;
+            }
+        };
     }
 
     /**
@@ -981,10 +1004,10 @@ public final class CachedCollection<T> {
         return cache.peek(key) == read.documents(); // quietly: this is not a read of the cache
     }
 
-    private static boolean affectsAny(List<ReadIndex.Effect> effects, List<Document> targets, ReadIndex.ReadInfo read) {
+    private static boolean affectsAny(
+            List<ReadIndex.Effect> effects, List<Supplier<Document>> targets, ReadIndex.ReadInfo read) {
         for (int i = 0; i < effects.size(); i++) {
-            Document target = targets.get(i);
-            if (ReadIndex.affects(effects.get(i), read, () -> target)) {
+            if (ReadIndex.affects(effects.get(i), read, targets.get(i))) {
                 return true;
             }
         }

@@ -423,15 +423,7 @@ final class ReadIndex {
     }
 
     private static boolean certainlyEqual(Object a, Object b) {
-        if (mixesDecimalAndBinary(a, b)) {
-            return false;
-        }
-        BigDecimal x = number(a);
-        BigDecimal y = number(b);
-        if (x != null || y != null) {
-            return x != null && y != null && x.compareTo(y) == 0;
-        }
-        return a.getClass() == b.getClass() && a.equals(b);
+        return sameness(a, b) == Sameness.EQUAL;
     }
 
     private static boolean intersects(Set<String> touched, Set<String> fields) {
@@ -593,18 +585,29 @@ final class ReadIndex {
     }
 
     private static boolean certainlyDifferent(Object a, Object b) {
+        return sameness(a, b) == Sameness.DIFFERENT;
+    }
+
+    private enum Sameness {
+        EQUAL,
+        DIFFERENT,
+        UNSURE
+    }
+
+    /** How two scalars compare as MongoDB compares them, or UNSURE where perfkit does not reason. */
+    private static Sameness sameness(Object a, Object b) {
         if (mixesDecimalAndBinary(a, b)) {
-            return false; // how the server rounds between decimal and binary floating point is not reasoned about
+            return Sameness.UNSURE; // how the server rounds between decimal and binary floating point
         }
         BigDecimal x = number(a);
         BigDecimal y = number(b);
-        if (x != null || y != null) {
-            return x == null || y == null || x.compareTo(y) != 0; // numbers equal across int/long/double/decimal
+        if (x != null || y != null) { // numbers equal across int/long/double/decimal, never another type
+            return x != null && y != null && x.compareTo(y) == 0 ? Sameness.EQUAL : Sameness.DIFFERENT;
         }
         if (a.getClass() != b.getClass()) {
-            return true; // string, boolean, ObjectId, date never equal across types
+            return Sameness.DIFFERENT; // string, boolean, ObjectId, date never equal across types
         }
-        return !a.equals(b);
+        return a.equals(b) ? Sameness.EQUAL : Sameness.DIFFERENT;
     }
 
     private static boolean mixesDecimalAndBinary(Object a, Object b) {
