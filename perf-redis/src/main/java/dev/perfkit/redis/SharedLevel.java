@@ -332,18 +332,11 @@ final class SharedLevel implements AutoCloseable {
 
     /** Removes an entry everywhere; while unavailable, remembers it for the recovery. */
     boolean delete(String key) {
-        if (!available) {
-            remember(key, null);
-            throw new Unavailable(unavailableReason, null);
-        }
-        Long removed;
-        try {
-            removed = call(() -> commands()
-                    .eval(INVALIDATE, io.lettuce.core.ScriptOutputType.INTEGER, namespace + key, stripeKey(key)));
-        } catch (Unavailable e) {
-            remember(key, null);
-            throw e;
-        }
+        Long removed = removal(
+                key,
+                null,
+                () -> call(() -> commands()
+                        .eval(INVALIDATE, io.lettuce.core.ScriptOutputType.INTEGER, namespace + key, stripeKey(key))));
         announce("k", key);
         return removed != null && removed > 0;
     }
@@ -353,17 +346,7 @@ final class SharedLevel implements AutoCloseable {
      * each batch, so each command is bounded work for Redis (never KEYS).
      */
     long deletePrefix(String prefix) {
-        if (!available) {
-            remember(null, prefix);
-            throw new Unavailable(unavailableReason, null);
-        }
-        long removed;
-        try {
-            removed = scanAndUnlink(prefix);
-        } catch (Unavailable e) {
-            remember(null, prefix);
-            throw e;
-        }
+        long removed = removal(null, prefix, () -> scanAndUnlink(prefix));
         announce("p", prefix);
         return removed;
     }
@@ -395,6 +378,23 @@ final class SharedLevel implements AutoCloseable {
             cursor = page;
         } while (!cursor.isFinished());
         return removed;
+    }
+
+    /**
+     * Runs a removal of a key or a prefix. While Redis is away, or if it goes away during the
+     * removal, the removal is remembered for the recovery's replay and Unavailable thrown.
+     */
+    private <T> T removal(String key, String prefix, java.util.function.Supplier<T> remove) {
+        if (!available) {
+            remember(key, prefix);
+            throw new Unavailable(unavailableReason, null);
+        }
+        try {
+            return remove.get();
+        } catch (Unavailable e) {
+            remember(key, prefix);
+            throw e;
+        }
     }
 
     private void remember(String key, String prefix) {
