@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * (MAX_IN_FLIGHT); past the bound new commands are timed but not profiled. A command whose finish
  * never arrives (a connection dropped mid-command) would stay, so entries are also dropped when the
  * map is full and older than a minute. Collection tags are capped like the profiler's collections
- * (MAX_TAGGED_COLLECTIONS, then "other"). Timers are looked up once and kept, as Micrometer's own
+ * (MAX_TAGGED_COLLECTIONS, then "other"), and databases likewise (MAX_TAGGED_DATABASES). Timers are looked up once and kept, as Micrometer's own
  * binders do: a host that removes them from its registry stops seeing these commands. Nothing here
  * ever throws into the driver.
  */
@@ -52,6 +52,7 @@ final class ProfilingCommandListener implements CommandListener {
     static final int MAX_IN_FLIGHT = 10_000;
     static final int MAX_TAGGED_COLLECTIONS = 100;
     static final String TIMER_NAME = "mongodb.driver.commands";
+    static final int MAX_TAGGED_DATABASES = 32;
     private static final int MAX_SERVER_DATABASES = 64;
     private static final int MAX_SHAPES = 10_000;
     private static final long STALE_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -81,7 +82,8 @@ final class ProfilingCommandListener implements CommandListener {
     private final ConcurrentHashMap<Long, QueryShape> shapes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Integer, Started> inFlight = new ConcurrentHashMap<>();
     private volatile ServerTimers[] servers = new ServerTimers[0];
-    private final Set<String> taggedCollections = ConcurrentHashMap.newKeySet();
+    private final TagValues collections = new TagValues(MAX_TAGGED_COLLECTIONS);
+    private final TagValues databases = new TagValues(MAX_TAGGED_DATABASES);
 
     /**
      * @param profiler where commands are recorded (looked up at each command's end)
@@ -191,9 +193,9 @@ final class ProfilingCommandListener implements CommandListener {
      */
     private CommandTimers timersOf(CommandEvent event, String command, String collection) {
         ConnectionDescription connection = event.getConnectionDescription();
-        String database = event.getDatabaseName();
+        String database = databases.of(event.getDatabaseName());
         if (connection == null) {
-            return newTimers(null, database, command, taggedCollection(collection));
+            return newTimers(null, database, command, collections.of(collection));
         }
         ServerId server = connection.getConnectionId().getServerId();
         ServerTimers cached = null;
@@ -206,14 +208,14 @@ final class ProfilingCommandListener implements CommandListener {
         if (cached == null) {
             cached = addServer(server, database);
             if (cached == null) {
-                return newTimers(connection, database, command, taggedCollection(collection));
+                return newTimers(connection, database, command, collections.of(collection));
             }
         }
         Map<String, CommandTimers> byCollection =
                 cached.byCommand().computeIfAbsent(command, c -> new ConcurrentHashMap<>());
         CommandTimers timers = byCollection.get(collection);
         if (timers == null) {
-            timers = newTimers(connection, database, command, taggedCollection(collection));
+            timers = newTimers(connection, database, command, collections.of(collection));
             if (byCollection.size() <= MAX_TAGGED_COLLECTIONS) {
                 CommandTimers raced = byCollection.putIfAbsent(collection, timers);
                 if (raced != null) {
@@ -240,16 +242,29 @@ final class ProfilingCommandListener implements CommandListener {
         return added;
     }
 
-    /** The collection as a tag value: itself while fewer than MAX_TAGGED_COLLECTIONS were seen, else "other". */
-    private String taggedCollection(String collection) {
-        if (taggedCollections.contains(collection)) {
-            return collection;
+    /**
+     * The values one tag may take: each value as itself while fewer than {@code max} were seen, then
+     * "other", so that a host with thousands of collections or databases (one per guild) cannot grow
+     * the registry without bound.
+     */
+    private static final class TagValues {
+        private final int max;
+        private final Set<String> seen = ConcurrentHashMap.newKeySet();
+
+        TagValues(int max) {
+            this.max = max;
         }
-        if (taggedCollections.size() < MAX_TAGGED_COLLECTIONS) {
-            taggedCollections.add(collection);
-            return collection;
+
+        String of(String value) {
+            if (seen.contains(value)) {
+                return value;
+            }
+            if (seen.size() < max) {
+                seen.add(value);
+                return value;
+            }
+            return "other";
         }
-        return "other";
     }
 
     private CommandTimers newTimers(

@@ -244,6 +244,32 @@ class MongoPerfTest {
     }
 
     @Test
+    void instrument_commandTimers_capTheDatabaseTag() {
+        String base = users.getNamespace().getDatabaseName();
+        for (int i = 0; i < ProfilingCommandListener.MAX_TAGGED_DATABASES + 40; i++) {
+            client.getDatabase(base + "_guild_" + i)
+                    .getCollection("settings")
+                    .find()
+                    .first();
+        }
+
+        Set<String> databases = new HashSet<>();
+        meters.find("mongodb.driver.commands")
+                .timers()
+                .forEach(t -> databases.add(t.getId().getTag("database")));
+        assertThat(databases)
+                .hasSizeLessThanOrEqualTo(ProfilingCommandListener.MAX_TAGGED_DATABASES + 1)
+                .contains("other");
+        assertThat(meters.get("mongodb.driver.commands")
+                        .tag("database", "other")
+                        .tag("command", "find")
+                        .timer()
+                        .count())
+                .as("commands past the cap are still timed")
+                .isGreaterThanOrEqualTo(40);
+    }
+
+    @Test
     void listener_boundsItsInFlightState_andIgnoresUnknownCommands() {
         ProfilingCommandListener listener = new ProfilingCommandListener(() -> profiler, null);
         for (int i = 0; i < ProfilingCommandListener.MAX_IN_FLIGHT + 500; i++) {
