@@ -209,36 +209,25 @@ public final class CachedCollection<T> {
     @SuppressWarnings("unchecked")
     List<T> load(Bson filter, Bson projection, Bson sort, int skip, int limit) {
         Resolved read = resolve(ReadKey.Kind.FIND, null, null, filter, projection, sort, skip, limit);
-        String key = read.cacheKey();
-        return cache.getOrLoad(
-                key,
-                ttl,
-                () -> tracked(
-                        key,
-                        () -> {
-                            FindIterable<T> found = collection.find(read.filter());
-                            if (read.projection() != null) {
-                                found = found.projection(read.projection());
-                            }
-                            if (read.sort() != null) {
-                                found = found.sort(read.sort());
-                            }
-                            if (skip > 0) {
-                                found = found.skip(skip);
-                            }
-                            if (limit > 0) {
-                                found = found.limit(limit);
-                            }
-                            return freeze(found.into(new ArrayList<>()));
-                        },
-                        documents -> ReadIndex.find(
-                                read.optimized(),
-                                read.sort() == null ? null : MongoQueryOptimizer.toDocument(read.sort()),
-                                read.projection() == null ? null : MongoQueryOptimizer.toDocument(read.projection()),
-                                skip,
-                                limit,
-                                (List<Document>) documents,
-                                indexTtlNanos)));
+        return (List<T>) cache.getOrLoad(read.cacheKey(), ttl, read.loader());
+    }
+
+    /** Runs a find: the query behind a FIND read's loader. */
+    private List<T> runFind(Bson filter, Bson projection, Bson sort, int skip, int limit) {
+        FindIterable<T> found = collection.find(filter);
+        if (projection != null) {
+            found = found.projection(projection);
+        }
+        if (sort != null) {
+            found = found.sort(sort);
+        }
+        if (skip > 0) {
+            found = found.skip(skip);
+        }
+        if (limit > 0) {
+            found = found.limit(limit);
+        }
+        return freeze(found.into(new ArrayList<>()));
     }
 
     /**
@@ -296,11 +285,52 @@ public final class CachedCollection<T> {
                         prefix + "distinct:" + resultClass.getName() + ':' + field + '\u0000'
                                 + bsonKey(keyForm(optimized));
                 };
-        return new Resolved(key, filter, optimized, projection, sort);
+        // Built once per distinct read, so that a hit allocates no loader of its own.
+        Supplier<Object> loader =
+                switch (kind) {
+                    case FIND ->
+                        () -> tracked(
+                                key,
+                                () -> runFind(filter, projection, sort, skip, limit),
+                                documents -> ReadIndex.find(
+                                        optimized,
+                                        sort == null ? null : MongoQueryOptimizer.toDocument(sort),
+                                        projection == null ? null : MongoQueryOptimizer.toDocument(projection),
+                                        skip,
+                                        limit,
+                                        asDocuments(documents),
+                                        indexTtlNanos));
+                    case COUNT ->
+                        () -> tracked(
+                                key,
+                                () -> collection.countDocuments(filter),
+                                n -> ReadIndex.count(optimized, indexTtlNanos));
+                    case DISTINCT ->
+                        () -> tracked(
+                                key,
+                                () -> distinctValues(field, filter, resultClass),
+                                values -> ReadIndex.distinct(field, optimized, indexTtlNanos));
+                };
+        return new Resolved(key, optimized, loader);
     }
 
-    /** A resolved read: its cache key and the (private) parts it runs with. */
-    private record Resolved(String cacheKey, Bson filter, Document optimized, Bson projection, Bson sort) {}
+    /** The documents of a find, as Documents: precise invalidation runs only for Document collections. */
+    @SuppressWarnings("unchecked")
+    private static List<Document> asDocuments(List<?> documents) {
+        return (List<Document>) documents;
+    }
+
+    /** Distinct values, unmodifiable; they may include null, so no List.copyOf. */
+    private <R> List<R> distinctValues(String field, Bson filter, Class<R> resultClass) {
+        return Collections.unmodifiableList(
+                collection.distinct(field, filter, resultClass).into(new ArrayList<>()));
+    }
+
+    /**
+     * A resolved read: its cache key, its optimized filter, and the loader that runs it with its
+     * (private) parts.
+     */
+    private record Resolved(String cacheKey, Document optimized, Supplier<Object> loader) {}
 
     /**
      * Runs a load; with precise invalidation, the key is in flight while it queries and its
@@ -333,15 +363,7 @@ public final class CachedCollection<T> {
     public long countDocuments(Bson filter) {
         requireNonNull(filter, "filter");
         Resolved read = resolve(ReadKey.Kind.COUNT, null, null, filter, null, null, 0, 0);
-        String key = read.cacheKey();
-        Long count = cache.getOrLoad(
-                key,
-                ttl,
-                () -> tracked(
-                        key,
-                        () -> collection.countDocuments(read.filter()),
-                        n -> ReadIndex.count(read.optimized(), indexTtlNanos)));
-        return count;
+        return (Long) cache.getOrLoad(read.cacheKey(), ttl, read.loader());
     }
 
     /**
@@ -479,17 +501,9 @@ public final class CachedCollection<T> {
         requireNonNull(filter, "filter");
         requireNonNull(resultClass, "resultClass");
         Resolved read = resolve(ReadKey.Kind.DISTINCT, fieldName, resultClass, filter, null, null, 0, 0);
-        String key = read.cacheKey();
-        return cache.getOrLoad(
-                key,
-                ttl,
-                () -> tracked(
-                        key,
-                        // distinct values may include null: no List.copyOf
-                        () -> Collections.unmodifiableList(collection
-                                .distinct(fieldName, read.filter(), resultClass)
-                                .into(new ArrayList<>())),
-                        values -> ReadIndex.distinct(fieldName, read.optimized(), indexTtlNanos)));
+        @SuppressWarnings("unchecked") // the read's key names resultClass: its values are of that class
+        List<R> values = (List<R>) cache.getOrLoad(read.cacheKey(), ttl, read.loader());
+        return values;
     }
 
     /**

@@ -104,17 +104,16 @@ final class ReadKey {
         }
         int h;
         try {
-            h = kind.hashCode();
-            h = 31 * h + Objects.hashCode(field);
-            h = 31 * h + Objects.hashCode(resultClass);
+            h = mix(kind.ordinal(), Objects.hashCode(field));
+            h = mix(h, resultClass == null ? 0 : resultClass.getName().hashCode());
             // Document and BsonDocument trees never equal each other (their leaves differ in class)
             // but an Integer and a BsonInt32 hash alike: keep them in different buckets.
-            h = 31 * h + (filterTree instanceof Document ? 1 : 2);
-            h = 31 * h + hash(filterTree, 0);
-            h = 31 * h + hash(projectionTree, 0);
-            h = 31 * h + hash(sortTree, 0);
-            h = 31 * h + skip;
-            h = 31 * h + limit;
+            h = mix(h, filterTree instanceof Document ? 1 : 2);
+            h = mix(h, hash(filterTree, 0));
+            h = mix(h, hash(projectionTree, 0));
+            h = mix(h, hash(sortTree, 0));
+            h = mix(h, skip);
+            h = mix(h, limit);
         } catch (RuntimeException e) { // TooDeep included
             return null; // too deep, or a leaf's hashCode failed: the slow path decides
         }
@@ -209,6 +208,17 @@ final class ReadKey {
 
     private static final Object UNKNOWN = new Object();
 
+    /**
+     * One step of a MurmurHash3-style combination. Not {@code 31 * h + x}: that is linear, so reads
+     * that differ in two small numbers ({@code {guild: g, user: u}} and {@code {guild: g + 1, user:
+     * u - 961}}) collide exactly, and every such pair would pay a deep comparison on lookup.
+     */
+    private static int mix(int h, int x) {
+        int k = x * 0xcc9e2d51;
+        k = Integer.rotateLeft(k, 15) * 0x1b873593;
+        return Integer.rotateLeft(h ^ k, 13) * 5 + 0xe6546b64;
+    }
+
     private static int hash(Object value, int depth) {
         if (depth > QueryLimits.MAX_DEPTH) {
             throw TooDeep.INSTANCE;
@@ -216,18 +226,24 @@ final class ReadKey {
         if (value == null) {
             return 0;
         }
-        if (value instanceof Map<?, ?> map) {
+        // Exact classes first: the common leaves and documents cost one class comparison each,
+        // where an interface check (Map, List) costs a scan of the class's interfaces.
+        Class<?> type = value.getClass();
+        if (commonLeaf(type)) {
+            return value.hashCode();
+        }
+        if (type == Document.class || type == BsonDocument.class || value instanceof Map<?, ?>) {
             int h = 1;
-            for (Map.Entry<?, ?> entry : map.entrySet()) {
-                h = 31 * h + Objects.hashCode(entry.getKey());
-                h = 31 * h + hash(entry.getValue(), depth + 1);
+            for (Map.Entry<?, ?> entry : ((Map<?, ?>) value).entrySet()) {
+                h = mix(h, Objects.hashCode(entry.getKey()));
+                h = mix(h, hash(entry.getValue(), depth + 1));
             }
             return h;
         }
         if (value instanceof List<?> list) {
             int h = 7;
             for (Object element : list) {
-                h = 31 * h + hash(element, depth + 1);
+                h = mix(h, hash(element, depth + 1));
             }
             return h;
         }
@@ -242,19 +258,12 @@ final class ReadKey {
         if (a == null || b == null || depth > QueryLimits.MAX_DEPTH) {
             return false;
         }
-        if (a instanceof Map<?, ?> mapA) {
-            if (!(b instanceof Map<?, ?> mapB) || mapA.size() != mapB.size()) {
-                return false;
-            }
-            Iterator<? extends Map.Entry<?, ?>> itB = mapB.entrySet().iterator();
-            for (Map.Entry<?, ?> entryA : mapA.entrySet()) {
-                Map.Entry<?, ?> entryB = itB.next();
-                if (!Objects.equals(entryA.getKey(), entryB.getKey())
-                        || !same(entryA.getValue(), entryB.getValue(), depth + 1)) {
-                    return false;
-                }
-            }
-            return true;
+        Class<?> type = a.getClass();
+        if (commonLeaf(type)) {
+            return type == b.getClass() && a.equals(b);
+        }
+        if (type == Document.class || type == BsonDocument.class || a instanceof Map<?, ?>) {
+            return b instanceof Map<?, ?> mapB && sameEntries((Map<?, ?>) a, mapB, depth);
         }
         if (a instanceof List<?> listA) {
             if (!(b instanceof List<?> listB) || listA.size() != listB.size()) {
@@ -268,7 +277,22 @@ final class ReadKey {
             }
             return true;
         }
-        return a.getClass() == b.getClass() && plain(a) && a.equals(b);
+        return type == b.getClass() && plain(a) && a.equals(b);
+    }
+
+    private static boolean sameEntries(Map<?, ?> mapA, Map<?, ?> mapB, int depth) {
+        if (mapA.size() != mapB.size()) {
+            return false;
+        }
+        Iterator<? extends Map.Entry<?, ?>> itB = mapB.entrySet().iterator();
+        for (Map.Entry<?, ?> entryA : mapA.entrySet()) {
+            Map.Entry<?, ?> entryB = itB.next();
+            if (!Objects.equals(entryA.getKey(), entryB.getKey())
+                    || !same(entryA.getValue(), entryB.getValue(), depth + 1)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -293,6 +317,21 @@ final class ReadKey {
             BsonObjectId.class,
             BsonDateTime.class,
             BsonDecimal128.class);
+
+    /**
+     * The leaves filters are made of, by exact class (a few comparisons, where {@link #PLAIN}'s
+     * lookup or an interface check costs more): all of them plain.
+     */
+    private static boolean commonLeaf(Class<?> type) {
+        return type == String.class
+                || type == Integer.class
+                || type == Long.class
+                || type == BsonInt32.class
+                || type == BsonString.class
+                || type == BsonInt64.class
+                || type == ObjectId.class
+                || type == BsonObjectId.class;
+    }
 
     private static boolean plain(Object leaf) {
         return PLAIN.contains(leaf.getClass());

@@ -11,7 +11,9 @@ import dev.perfkit.cache.caffeine.CaffeineQueryCache;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.bson.Document;
@@ -144,5 +146,53 @@ class ReadKeyTest {
         assertThat(cached.distinct("_id", filter, Integer.class)).containsExactlyInAnyOrder(2, 3);
         assertThat(cached.distinct("name", filter, String.class)).containsExactly("b");
         assertThat(cached.countDocuments(filter)).isEqualTo(2);
+    }
+
+    @Test
+    void readsDifferingInSmallNumbersDoNotCollideSystematically() {
+        // A linear hash (31 * h + x) makes {guild: g, user: u} and {guild: g + 1, user: u - 961}
+        // collide exactly, about 4,000 times on this grid, and each collision costs a deep comparison.
+        Set<Integer> hashes = new HashSet<>();
+        int reads = 0;
+        for (int guild = 0; guild < 64; guild++) {
+            for (int user = 0; user < 1_024; user++) {
+                ReadKey key = ReadKey.probe(
+                        ReadKey.Kind.FIND,
+                        null,
+                        null,
+                        new Document("guild", guild).append("user", user),
+                        null,
+                        null,
+                        0,
+                        0);
+                hashes.add(key.hashCode());
+                reads++;
+            }
+        }
+
+        assertThat(reads - hashes.size()).as("exact hash collisions").isLessThanOrEqualTo(3);
+    }
+
+    @Test
+    void equalStructuresAreEqualKeysAndAnyDifferenceIsNot() {
+        ReadKey document = probe(new Document("user_id", 7).append("tags", List.of("a", 1L)));
+        ReadKey same = probe(new Document("user_id", 7).append("tags", List.of("a", 1L)));
+        ReadKey frozen = same.frozen();
+
+        assertThat(document).isEqualTo(same).isEqualTo(frozen).hasSameHashCodeAs(frozen);
+        assertThat(document)
+                .isNotEqualTo(probe(new Document("user_id", 7L).append("tags", List.of("a", 1L))))
+                .isNotEqualTo(probe(new Document("user_id", 7).append("tags", List.of("a", 1))))
+                .isNotEqualTo(probe(new Document("tags", List.of("a", 1L)).append("user_id", 7)))
+                .isNotEqualTo(probe(new org.bson.BsonDocument("user_id", new org.bson.BsonInt32(7))
+                        .append(
+                                "tags",
+                                new org.bson.BsonArray(
+                                        List.of(new org.bson.BsonString("a"), new org.bson.BsonInt64(1))))));
+        assertThat(probe(eq("user_id", 7))).isEqualTo(probe(eq("user_id", 7))).isNotEqualTo(probe(eq("user_id", 8)));
+    }
+
+    private static ReadKey probe(org.bson.conversions.Bson filter) {
+        return ReadKey.probe(ReadKey.Kind.FIND, null, null, filter, null, null, 0, 0);
     }
 }
