@@ -118,8 +118,14 @@ public final class CachedCollection<T> {
             "$listLocalSessions",
             "$planCacheStats",
             "$changeStream");
-    /** The most read structures remembered per wrapper; a forgotten one is resolved again (slower, same key). */
-    private static final int MAX_RESOLVED = 16_384;
+    /**
+     * Bounds of the read structures remembered per wrapper: as many as the cache holds entries, within
+     * these; a forgotten one is resolved again (slower, same key). Below the cache's size, a bot
+     * reading more distinct documents than this would resolve every hit again.
+     */
+    private static final int MIN_RESOLVED = 1_024;
+
+    private static final int MAX_RESOLVED = 262_144;
 
     private final String prefix;
     /** Every wrapper's entries for this namespace, in every process: what a write drops when the cache is shared. */
@@ -142,15 +148,16 @@ public final class CachedCollection<T> {
     /** The collection's unique single-field indexes, as last listed (see uniqueFields()). */
     private volatile UniqueFields uniqueFields;
     /** Read structure to canonical key; see {@link #resolve}. Maintenance runs on the caller. */
-    private final Cache<ReadKey, Resolved> resolved = Caffeine.newBuilder()
-            .maximumSize(MAX_RESOLVED)
-            .executor(Runnable::run)
-            .build();
+    private final Cache<ReadKey, Resolved> resolved;
 
     CachedCollection(MongoCollection<T> collection, Duration ttl, QueryCache cache) {
         this.collection = requireNonNull(collection, "collection");
         this.ttl = Durations.checkNonNegative("ttl", ttl);
         this.cache = requireNonNull(cache, "cache");
+        this.resolved = Caffeine.newBuilder()
+                .maximumSize(Math.max(MIN_RESOLVED, Math.min(MAX_RESOLVED, cache.getMaxSize())))
+                .executor(Runnable::run)
+                .build();
         MongoNamespace namespace = collection.getNamespace();
         // NUL cannot occur in a MongoDB namespace, so one collection's prefix never matches another's.
         // The scope number makes each wrapper's entries its own: a MongoCollection does not say which
@@ -324,6 +331,12 @@ public final class CachedCollection<T> {
     private <R> List<R> distinctValues(String field, Bson filter, Class<R> resultClass) {
         return Collections.unmodifiableList(
                 collection.distinct(field, filter, resultClass).into(new ArrayList<>()));
+    }
+
+    /** How many read structures this wrapper remembers (for tests). */
+    long resolvedReads() {
+        resolved.cleanUp();
+        return resolved.estimatedSize();
     }
 
     /**

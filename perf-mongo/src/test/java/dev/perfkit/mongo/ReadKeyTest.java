@@ -192,6 +192,26 @@ class ReadKeyTest {
         assertThat(probe(eq("user_id", 7))).isEqualTo(probe(eq("user_id", 7))).isNotEqualTo(probe(eq("user_id", 8)));
     }
 
+    @Test
+    void aWrapperRemembersAsManyReadStructuresAsItsCacheHoldsEntries() {
+        int reads = 17_000; // more than the fixed 16,384 it once had
+        try (CaffeineQueryCache big = CaffeineQueryCache.builder()
+                .name("read-key-big")
+                .maxSize(50_000)
+                .executor(Runnable::run)
+                .meterRegistry(new io.micrometer.core.instrument.simple.SimpleMeterRegistry())
+                .pressureRegistry(dev.perfkit.memory.MemoryPressureRegistry.create())
+                .build()) {
+            CachedCollection<Document> wide = MongoPerf.cached(raw, Duration.ofMinutes(5), big);
+            for (int i = 0; i < reads; i++) {
+                assertThat(wide.countDocuments(new Document("n", i))).isEqualTo(i == 1 || i == 2 ? 2 : 0);
+            }
+
+            assertThat(wide.resolvedReads()).isEqualTo(reads);
+            assertThat(cached.resolvedReads()).isZero();
+        }
+    }
+
     private static ReadKey probe(org.bson.conversions.Bson filter) {
         return ReadKey.probe(ReadKey.Kind.FIND, null, null, filter, null, null, 0, 0);
     }
