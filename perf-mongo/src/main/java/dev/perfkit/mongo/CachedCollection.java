@@ -298,6 +298,7 @@ public final class CachedCollection<T> {
                     case FIND ->
                         () -> tracked(
                                 key,
+                                List.of(),
                                 () -> runFind(filter, projection, sort, skip, limit),
                                 documents -> ReadIndex.find(
                                         optimized,
@@ -310,11 +311,13 @@ public final class CachedCollection<T> {
                     case COUNT ->
                         () -> tracked(
                                 key,
+                                0L,
                                 () -> collection.countDocuments(filter),
                                 n -> ReadIndex.count(optimized, indexTtlNanos));
                     case DISTINCT ->
                         () -> tracked(
                                 key,
+                                List.of(),
                                 () -> distinctValues(field, filter, resultClass),
                                 values -> ReadIndex.distinct(field, optimized, indexTtlNanos));
                 };
@@ -346,14 +349,17 @@ public final class CachedCollection<T> {
     private record Resolved(String cacheKey, Document optimized, Supplier<Object> loader) {}
 
     /**
-     * Runs a load; with precise invalidation, the key is in flight while it queries and its
-     * ReadInfo is registered before the value can be published (see ReadIndex).
+     * Runs a load; with precise invalidation, the key is in flight while it queries, described by
+     * what it reads ({@code describe} of {@code nothing}: the filter without documents, which is all
+     * a write can judge it by meanwhile), and its ReadInfo with its documents is registered before
+     * the value can be published (see ReadIndex).
      */
-    private <V> V tracked(String key, Supplier<V> query, Function<V, ReadIndex.ReadInfo> describe) {
+    private <V> V tracked(String key, V nothing, Supplier<V> query, Function<? super V, ReadIndex.ReadInfo> describe) {
         if (!precise) {
             return query.get();
         }
-        index.inFlight.add(key);
+        ReadIndex.ReadInfo pending = describe.apply(nothing);
+        index.inFlight.put(key, pending);
         try {
             V value = query.get();
             if (index.reads.size() >= ReadIndex.MAX_TRACKED) {
@@ -362,7 +368,7 @@ public final class CachedCollection<T> {
             index.reads.put(key, describe.apply(value));
             return value;
         } finally {
-            index.inFlight.remove(key);
+            index.inFlight.remove(key, pending);
         }
     }
 
@@ -483,6 +489,7 @@ public final class CachedCollection<T> {
                 ttl,
                 () -> tracked(
                         cacheKey,
+                        List.of(),
                         () -> freezeAll(
                                 collection.aggregate(stages, resultClass).into(new ArrayList<>())),
                         results -> ReadIndex.aggregate(indexTtlNanos)));
@@ -975,9 +982,6 @@ public final class CachedCollection<T> {
             invalidateAll();
             return;
         }
-        for (String key : index.inFlight) {
-            cache.invalidate(key); // a load that raced this write must not publish
-        }
         long now = System.nanoTime();
         // Each update's one document, if known: looked up only when a read's judging needs it (an
         // update of a sort field, a window), at most once, and before any read is dropped (reads
@@ -990,6 +994,14 @@ public final class CachedCollection<T> {
                                     change.filter(), uniqueFields().fields(), now, this::holdsExactly))
                             : () -> null);
         }
+        // A load that raced this write must not publish, unless its filter alone shows the write
+        // cannot change what it reads (its documents are not known yet: ReadIndex.affectsPending).
+        List<String> racing = new ArrayList<>();
+        for (Map.Entry<String, ReadIndex.ReadInfo> entry : index.inFlight.entrySet()) {
+            if (affectsAnyPending(changes, targets, entry.getValue())) {
+                racing.add(entry.getKey());
+            }
+        }
         List<Map.Entry<String, ReadIndex.ReadInfo>> affected = new ArrayList<>();
         for (Map.Entry<String, ReadIndex.ReadInfo> entry : index.reads.entrySet()) {
             ReadIndex.ReadInfo read = entry.getValue();
@@ -999,10 +1011,23 @@ public final class CachedCollection<T> {
                 affected.add(Map.entry(entry.getKey(), read));
             }
         }
+        for (String key : racing) {
+            cache.invalidate(key);
+        }
         for (Map.Entry<String, ReadIndex.ReadInfo> entry : affected) {
             cache.invalidate(entry.getKey());
             index.reads.remove(entry.getKey(), entry.getValue());
         }
+    }
+
+    private static boolean affectsAnyPending(
+            List<ReadIndex.Effect> effects, List<Supplier<Document>> targets, ReadIndex.ReadInfo pending) {
+        for (int i = 0; i < effects.size(); i++) {
+            if (ReadIndex.affectsPending(effects.get(i), pending, targets.get(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A lookup made at most once, when first asked for (judging runs on the writing thread). */

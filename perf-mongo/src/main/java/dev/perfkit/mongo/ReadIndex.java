@@ -122,7 +122,12 @@ final class ReadIndex {
     static final int MAX_TRACKED = 100_000;
 
     final ConcurrentHashMap<String, ReadInfo> reads = new ConcurrentHashMap<>();
-    final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    /**
+     * Loads running now, by key: what each reads, by its filter only (its documents are not known
+     * yet; see {@link #affectsPending}). One description object per load, so a load removes only
+     * its own.
+     */
+    final ConcurrentHashMap<String, ReadInfo> inFlight = new ConcurrentHashMap<>();
 
     // ---- building what reads and writes depend on
 
@@ -340,6 +345,50 @@ final class ReadIndex {
             case AGGREGATE -> true;
             case FIND -> findAffectedByUpdate(touched, read, effect.filter(), target);
         };
+    }
+
+    /**
+     * Whether a write may change the result of a load still running, whose documents are not known
+     * yet: only the read's filter counts, never what it may hold. Unaffected only when
+     *
+     * <ul>
+     *   <li>every inserted document provably does not match the filter, or
+     *   <li>an update names no field of the filter, and its one document is known ({@code target},
+     *       see {@link #knownTarget}) and provably does not match the filter: that document then
+     *       matches the read neither before the update nor after it, so whichever of the two the
+     *       load saw, its result is the same.
+     * </ul>
+     *
+     * Anything else (a delete, a replacement, an update whose document is not known, an opaque read)
+     * is affected: the load must not publish.
+     */
+    static boolean affectsPending(Effect effect, ReadInfo pending, Supplier<Document> target) {
+        switch (effect.kind()) {
+            case NONE:
+                return false;
+            case ALL:
+                return true;
+            default:
+                break;
+        }
+        if (pending.opaque()) {
+            return true;
+        }
+        if (effect.kind() == EffectKind.INSERT) {
+            for (Document document : effect.inserted()) {
+                if (!provablyNotMatching(pending.filter(), document, false)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        if (effect.kind() != EffectKind.UPDATE
+                || effect.touched() == null
+                || intersects(effect.touched(), pending.filterRoots())) {
+            return true;
+        }
+        Document changed = target.get();
+        return changed == null || !provablyNotMatching(pending.filter(), changed, false);
     }
 
     /**

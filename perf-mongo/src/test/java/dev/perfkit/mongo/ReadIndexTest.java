@@ -240,4 +240,52 @@ class ReadIndexTest {
                 .as("two documents claim the value: not sure which one changed")
                 .isNull();
     }
+
+    @Test
+    void pendingLoads_areSparedOnlyWhenTheirFilterProvesTheWriteCannotChangeThem() {
+        ReadIndex.ReadInfo balance = ReadIndex.find(Document.parse("{user_id: 1}"), null, null, 0, 1, List.of(), 1_000);
+        ReadIndex.ReadInfo top = ReadIndex.find(
+                Document.parse("{guild: 7}"), Document.parse("{balance: -1}"), null, 0, 10, List.of(), 1_000);
+        Document user2 = new Document("_id", 2).append("user_id", 2).append("guild", 8);
+        Document user3 = new Document("_id", 3).append("user_id", 3).append("guild", 7);
+        ReadIndex.Effect payUser2 = ReadIndex.Effect.update(Document.parse("{user_id: 2}"), Set.of("balance"));
+
+        assertThat(ReadIndex.affectsPending(payUser2, balance, () -> user2))
+                .as("the changed document, known, matches the load neither before nor after")
+                .isFalse();
+        assertThat(ReadIndex.affectsPending(payUser2, top, () -> user2)).isFalse();
+        assertThat(ReadIndex.affectsPending(payUser2, balance, () -> null))
+                .as("its document unknown: the load may hold it")
+                .isTrue();
+        assertThat(ReadIndex.affectsPending(payUser2, top, () -> user3))
+                .as("a member of the guild: the ranking may change")
+                .isTrue();
+        assertThat(ReadIndex.affectsPending(
+                        ReadIndex.Effect.update(Document.parse("{user_id: 2}"), Set.of("guild")), top, () -> user2))
+                .as("it names a field of the filter: the document may move into the load's result")
+                .isTrue();
+        assertThat(ReadIndex.affectsPending(
+                        ReadIndex.Effect.update(Document.parse("{user_id: 2}"), null), top, () -> user2))
+                .as("a replacement may change any field")
+                .isTrue();
+        assertThat(ReadIndex.affectsPending(
+                        ReadIndex.Effect.delete(Document.parse("{user_id: 3}")), balance, () -> null))
+                .isTrue();
+        assertThat(ReadIndex.affectsPending(ReadIndex.Effect.insert(List.of(user2)), top, () -> null))
+                .isFalse();
+        assertThat(ReadIndex.affectsPending(ReadIndex.Effect.insert(List.of(user2, user3)), top, () -> null))
+                .isTrue();
+        assertThat(ReadIndex.affectsPending(payUser2, ReadIndex.aggregate(1_000), () -> user2))
+                .isTrue();
+        assertThat(ReadIndex.affectsPending(
+                        payUser2,
+                        ReadIndex.find(Document.parse("{$where: 'true'}"), null, null, 0, 0, List.of(), 1_000),
+                        () -> user2))
+                .as("an opaque filter")
+                .isTrue();
+        assertThat(ReadIndex.affectsPending(ReadIndex.Effect.ALL, balance, () -> user2))
+                .isTrue();
+        assertThat(ReadIndex.affectsPending(ReadIndex.Effect.NONE, balance, () -> null))
+                .isFalse();
+    }
 }

@@ -1,0 +1,157 @@
+package dev.perfkit.mongo;
+
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Sorts.descending;
+import static com.mongodb.client.model.Updates.inc;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.event.CommandListener;
+import com.mongodb.event.CommandStartedEvent;
+import com.mongodb.event.CommandSucceededEvent;
+import dev.perfkit.cache.caffeine.CaffeineQueryCache;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A write that lands while a load is running, made deterministic: the write runs inside the load,
+ * between the server's answer and its publication (from the driver's command listener). A load the
+ * write cannot change is published; any other is not, so the next read sees the write.
+ */
+class RacingLoadTest {
+    private final AtomicInteger finds = new AtomicInteger();
+    /** Run once, on the thread of the next find, between its reply and its return. */
+    private final AtomicReference<Runnable> armed = new AtomicReference<>();
+
+    private final CaffeineQueryCache cache = MongoTestSupport.cache("racing-load-test");
+    private MongoClient client;
+    private CachedCollection<Document> accounts;
+
+    @BeforeEach
+    void connect() {
+        client = MongoTestSupport.client(settings -> settings.addCommandListener(new CommandListener() {
+            @Override
+            public void commandStarted(CommandStartedEvent event) {
+                if (event.getCommandName().equals("find")) {
+                    finds.incrementAndGet();
+                }
+            }
+
+            @Override
+            public void commandSucceeded(CommandSucceededEvent event) {
+                // The reply is in, the load has not returned yet.
+                if (event.getCommandName().equals("find")) {
+                    Runnable write = armed.getAndSet(null);
+                    if (write != null) {
+                        write.run();
+                    }
+                }
+            }
+        }));
+        MongoCollection<Document> raw = MongoTestSupport.freshDatabase(client).getCollection("accounts");
+        // user_id is unique, so a write by it names one document, which cached copies may tell.
+        Object unused = raw.createIndex(new Document("user_id", 1), new IndexOptions().unique(true));
+        for (int user = 1; user <= 4; user++) {
+            raw.insertOne(new Document("_id", user)
+                    .append("user_id", user)
+                    .append("guild", user <= 2 ? 7 : 8)
+                    .append("balance", 100 * user));
+        }
+        accounts = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
+    }
+
+    @AfterEach
+    void disconnect() {
+        client.close();
+        cache.close();
+    }
+
+    /** Runs {@code write} inside the next find's load. */
+    private void duringTheNextLoad(Runnable write) {
+        armed.set(write);
+    }
+
+    private static int balanceOf(Document account) {
+        return account.getInteger("balance");
+    }
+
+    @Test
+    void aLoadTheWriteProvablyCannotChangeIsPublished() {
+        Document payee = accounts.find(eq("user_id", 3)).first(); // its whole copy is cached: the write's one document
+        duringTheNextLoad(() -> accounts.updateOne(eq("user_id", 3), inc("balance", 5)));
+
+        assertThat(balanceOf(accounts.find(eq("user_id", 1)).first())).isEqualTo(100);
+        assertThat(armed.get()).as("the write ran inside the load").isNull();
+        int before = finds.get();
+
+        assertThat(balanceOf(accounts.find(eq("user_id", 1)).first())).isEqualTo(100);
+        assertThat(finds.get()).as("user 1's load was published: a hit").isEqualTo(before);
+        assertThat(balanceOf(accounts.find(eq("user_id", 3)).first())).isEqualTo(balanceOf(payee) + 5);
+    }
+
+    @Test
+    void aLoadRacingAWriteWhoseDocumentIsUnknownIsNotPublished() {
+        duringTheNextLoad(() -> accounts.updateOne(eq("user_id", 3), inc("balance", 5)));
+
+        assertThat(balanceOf(accounts.find(eq("user_id", 1)).first())).isEqualTo(100);
+        assertThat(armed.get()).as("the write ran inside the load").isNull();
+        int before = finds.get();
+
+        assertThat(balanceOf(accounts.find(eq("user_id", 1)).first())).isEqualTo(100);
+        assertThat(finds.get()).as("not provably unaffected: read again").isEqualTo(before + 1);
+    }
+
+    @Test
+    void aRankingLoadRacingAPaymentToAMemberIsNotPublished() {
+        assertThat(accounts.find(eq("user_id", 1)).first()).isNotNull(); // member 1's copy is known
+        duringTheNextLoad(() -> accounts.updateOne(eq("user_id", 1), inc("balance", 500)));
+
+        List<Document> during = accounts.find(eq("guild", 7))
+                .sort(descending("balance"))
+                .limit(1)
+                .toList();
+        assertThat(armed.get()).as("the write ran inside the load").isNull();
+        assertThat(during).extracting(d -> d.get("user_id")).containsExactly(2); // read before the payment
+
+        List<Document> after = accounts.find(eq("guild", 7))
+                .sort(descending("balance"))
+                .limit(1)
+                .toList();
+        assertThat(after)
+                .extracting(d -> d.get("user_id"))
+                .as("never the ranking from before")
+                .containsExactly(1);
+        assertThat(balanceOf(after.get(0))).isEqualTo(600);
+    }
+
+    @Test
+    void aRankingLoadOfAnotherGuildIsPublished() {
+        assertThat(accounts.find(eq("user_id", 1)).first()).isNotNull();
+        duringTheNextLoad(() -> accounts.updateOne(eq("user_id", 1), inc("balance", 500)));
+
+        assertThat(accounts.find(eq("guild", 8))
+                        .sort(descending("balance"))
+                        .limit(1)
+                        .toList())
+                .extracting(d -> d.get("user_id"))
+                .containsExactly(4);
+        assertThat(armed.get()).isNull();
+        int before = finds.get();
+
+        assertThat(accounts.find(eq("guild", 8))
+                        .sort(descending("balance"))
+                        .limit(1)
+                        .toList())
+                .extracting(d -> d.get("user_id"))
+                .containsExactly(4);
+        assertThat(finds.get()).isEqualTo(before);
+    }
+}
