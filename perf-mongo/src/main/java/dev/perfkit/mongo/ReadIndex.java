@@ -315,6 +315,9 @@ final class ReadIndex {
         if (read.opaque()) {
             return true;
         }
+        if (pinsAnotherId(effect, read)) {
+            return false;
+        }
         switch (effect.kind()) {
             case INSERT:
                 for (Document document : effect.inserted()) {
@@ -373,6 +376,9 @@ final class ReadIndex {
         }
         if (pending.opaque()) {
             return true;
+        }
+        if (pinsAnotherId(effect, pending)) {
+            return false;
         }
         if (effect.kind() == EffectKind.INSERT) {
             for (Document document : effect.inserted()) {
@@ -473,6 +479,43 @@ final class ReadIndex {
 
     private static boolean certainlyEqual(Object a, Object b) {
         return sameness(a, b) == Sameness.EQUAL;
+    }
+
+    /**
+     * Whether an update or delete and a read pin {@code _id} to values that certainly differ: then no
+     * document matches both, before or after the write, since {@code _id} is never an array and no
+     * update (not even a replacement) changes it. Top-level equality, {@code $eq} and, on the read's
+     * side, {@code $in}.
+     */
+    private static boolean pinsAnotherId(Effect effect, ReadInfo read) {
+        if ((effect.kind() != EffectKind.UPDATE && effect.kind() != EffectKind.DELETE) || effect.filter() == null) {
+            return false;
+        }
+        Object written = equalityValue(effect.filter().get("_id"));
+        if (written == null || !isScalar(written)) {
+            return false;
+        }
+        Object clause = read.filter().get("_id");
+        if (clause instanceof Map<?, ?> operators
+                && operators.size() == 1
+                && operators.get("$in") instanceof List<?> values) {
+            for (Object value : values) {
+                if (!isScalar(value) || !certainlyDifferent(written, value)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        Object value = equalityValue(clause);
+        return value != null && isScalar(value) && certainlyDifferent(written, value);
+    }
+
+    /** The value of an equality clause ({@code v} or {@code {$eq: v}}), or null. */
+    private static Object equalityValue(Object clause) {
+        if (clause instanceof Map<?, ?> operators) {
+            return operators.size() == 1 ? operators.get("$eq") : null;
+        }
+        return clause;
     }
 
     private static boolean intersects(Set<String> touched, Set<String> fields) {

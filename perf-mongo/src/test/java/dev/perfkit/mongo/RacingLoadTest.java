@@ -154,4 +154,31 @@ class RacingLoadTest {
                 .containsExactly(4);
         assertThat(finds.get()).isEqualTo(before);
     }
+
+    @Test
+    void aLoadByIdRacingAWriteToAnotherIdIsPublished() {
+        duringTheNextLoad(() -> {
+            accounts.replaceOne(
+                    eq("_id", 3), new Document("user_id", 3).append("guild", 7).append("balance", 0));
+            accounts.deleteOne(eq("_id", 4));
+        });
+
+        assertThat(balanceOf(accounts.find(eq("_id", 1)).first())).isEqualTo(100);
+        assertThat(armed.get()).isNull();
+        int before = finds.get();
+
+        assertThat(balanceOf(accounts.find(eq("_id", 1)).first())).isEqualTo(100);
+        assertThat(finds.get()).as("no document has both _ids: a hit").isEqualTo(before);
+        assertThat(accounts.find(eq("guild", 7)).toList()).hasSize(3);
+    }
+
+    @Test
+    void aLoadByIdRacingAWriteToThatIdIsNotPublished() {
+        duringTheNextLoad(() -> accounts.updateOne(eq("_id", 1), inc("balance", 5)));
+
+        assertThat(balanceOf(accounts.find(eq("_id", 1)).first())).isEqualTo(100);
+        assertThat(armed.get()).isNull();
+
+        assertThat(balanceOf(accounts.find(eq("_id", 1)).first())).isEqualTo(105);
+    }
 }

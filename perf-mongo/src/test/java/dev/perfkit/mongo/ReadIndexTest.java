@@ -288,4 +288,40 @@ class ReadIndexTest {
         assertThat(ReadIndex.affectsPending(ReadIndex.Effect.NONE, balance, () -> null))
                 .isFalse();
     }
+
+    @Test
+    void writesAndReadsPinningDifferentIds_neverAffectEachOther() {
+        ReadIndex.ReadInfo pendingById = ReadIndex.find(Document.parse("{_id: 1}"), null, null, 0, 1, List.of(), 1_000);
+        ReadIndex.ReadInfo countById = ReadIndex.count(Document.parse("{_id: {$in: [1, 2]}, v: 5}"), 1_000);
+        ReadIndex.Effect replaceThree = ReadIndex.Effect.update(Document.parse("{_id: 3}"), null);
+        ReadIndex.Effect setVOfThree = ReadIndex.Effect.update(Document.parse("{_id: {$eq: 3}}"), Set.of("v"));
+        ReadIndex.Effect deleteThree = ReadIndex.Effect.delete(Document.parse("{_id: 3, v: 1}"));
+
+        assertThat(ReadIndex.affectsPending(replaceThree, pendingById, () -> null))
+                .as("_id never changes, not even by a replacement")
+                .isFalse();
+        assertThat(ReadIndex.affectsPending(deleteThree, pendingById, () -> null))
+                .isFalse();
+        assertThat(ReadIndex.affects(setVOfThree, countById))
+                .as("a count naming the updated field, but of other _ids")
+                .isFalse();
+        assertThat(ReadIndex.affects(deleteThree, countById)).isFalse();
+
+        assertThat(ReadIndex.affectsPending(
+                        ReadIndex.Effect.update(Document.parse("{_id: 1.0}"), null), pendingById, () -> null))
+                .as("1.0 and 1 are one _id to MongoDB")
+                .isTrue();
+        assertThat(ReadIndex.affects(ReadIndex.Effect.update(Document.parse("{_id: 2}"), Set.of("v")), countById))
+                .isTrue();
+        assertThat(ReadIndex.affects(
+                        ReadIndex.Effect.update(Document.parse("{_id: {$gt: 2}}"), Set.of("v")), countById))
+                .as("only equalities pin an _id")
+                .isTrue();
+        assertThat(ReadIndex.affectsPending(
+                        ReadIndex.Effect.update(Document.parse("{user_id: 3}"), null),
+                        ReadIndex.find(Document.parse("{user_id: 1}"), null, null, 0, 0, List.of(), 1_000),
+                        () -> null))
+                .as("any other field may be an array holding both values")
+                .isTrue();
+    }
 }
