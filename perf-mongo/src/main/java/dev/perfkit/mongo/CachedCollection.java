@@ -352,23 +352,29 @@ public final class CachedCollection<T> {
      * Runs a load; with precise invalidation, the key is in flight while it queries, described by
      * what it reads ({@code describe} of {@code nothing}: the filter without documents, which is all
      * a write can judge it by meanwhile), and its ReadInfo with its documents is registered before
-     * the value can be published (see ReadIndex).
+     * the value can be published (see ReadIndex and ReadIndex.Pending).
      */
     private <V> V tracked(String key, V nothing, Supplier<V> query, Function<? super V, ReadIndex.ReadInfo> describe) {
         if (!precise) {
             return query.get();
         }
-        ReadIndex.ReadInfo pending = describe.apply(nothing);
-        index.inFlight.put(key, pending);
+        ReadIndex.Pending pending = new ReadIndex.Pending(key, describe.apply(nothing));
+        index.inFlight.add(pending);
         try {
             V value = query.get();
             if (index.reads.size() >= ReadIndex.MAX_TRACKED) {
                 invalidateAll(); // too many to track: start over (conservative)
             }
-            index.reads.put(key, describe.apply(value));
+            ReadIndex.ReadInfo loaded = describe.apply(value);
+            index.reads.put(key, loaded);
+            // A write that raced this load stopped the cache from publishing it; if its documents
+            // show that none of those writes can have changed it, it publishes itself.
+            if (pending.republishable(loaded)) {
+                pending.publishUnlessPoisoned(() -> cache.set(key, value, ttl));
+            }
             return value;
         } finally {
-            index.inFlight.remove(key, pending);
+            index.inFlight.remove(pending);
         }
     }
 
@@ -841,6 +847,7 @@ public final class CachedCollection<T> {
      * @return the number of entries dropped
      */
     public long invalidate() {
+        poisonRunningLoads();
         index.reads.clear();
         return cache.invalidatePrefix(sharedCache ? namespacePrefix : prefix);
     }
@@ -996,10 +1003,12 @@ public final class CachedCollection<T> {
         }
         // A load that raced this write must not publish, unless its filter alone shows the write
         // cannot change what it reads (its documents are not known yet: ReadIndex.affectsPending).
+        // Those it cannot clear are dropped from the cache and told of the write, to judge it once
+        // their documents are known (ReadIndex.Pending).
         List<String> racing = new ArrayList<>();
-        for (Map.Entry<String, ReadIndex.ReadInfo> entry : index.inFlight.entrySet()) {
-            if (affectsAnyPending(changes, targets, entry.getValue())) {
-                racing.add(entry.getKey());
+        for (ReadIndex.Pending pending : index.inFlight) {
+            if (raced(changes, targets, pending)) {
+                racing.add(pending.key);
             }
         }
         List<Map.Entry<String, ReadIndex.ReadInfo>> affected = new ArrayList<>();
@@ -1020,14 +1029,31 @@ public final class CachedCollection<T> {
         }
     }
 
-    private static boolean affectsAnyPending(
-            List<ReadIndex.Effect> effects, List<Supplier<Document>> targets, ReadIndex.ReadInfo pending) {
+    /** Tells a running load of the writes its filter cannot clear; true if there were any. */
+    private static boolean raced(
+            List<ReadIndex.Effect> effects, List<Supplier<Document>> targets, ReadIndex.Pending pending) {
+        boolean raced = false;
         for (int i = 0; i < effects.size(); i++) {
-            if (ReadIndex.affectsPending(effects.get(i), pending, targets.get(i))) {
-                return true;
+            ReadIndex.Effect effect = effects.get(i);
+            if (!ReadIndex.affectsPending(effect, pending.read, targets.get(i))) {
+                continue;
+            }
+            raced = true;
+            switch (effect.kind()) {
+                case UPDATE ->
+                    // The changed document matters only to a reordered window: looked up now,
+                    // while this write's view of the index is the right one.
+                    pending.raced(
+                            effect,
+                            effect.touched() != null
+                                            && !Collections.disjoint(effect.touched(), pending.read.sortRoots())
+                                    ? targets.get(i).get()
+                                    : null);
+                case DELETE -> pending.raced(effect, null);
+                default -> pending.poison(); // an insert is judged by the filter alone: already done
             }
         }
-        return false;
+        return raced;
     }
 
     /** A lookup made at most once, when first asked for (judging runs on the writing thread). */
@@ -1066,8 +1092,16 @@ public final class CachedCollection<T> {
         return false;
     }
 
+    /** Running loads may no longer publish themselves (before the cache is emptied: see ReadIndex.Pending). */
+    private void poisonRunningLoads() {
+        for (ReadIndex.Pending pending : index.inFlight) {
+            pending.poison();
+        }
+    }
+
     /** Forgets every read, then drops every cached read of the collection (in that order: see ReadIndex). */
     private void invalidateAll() {
+        poisonRunningLoads();
         index.reads.clear();
         long unused = cache.invalidatePrefix(sharedCache ? namespacePrefix : prefix);
     }

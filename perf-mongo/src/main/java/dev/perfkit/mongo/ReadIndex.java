@@ -1,6 +1,7 @@
 package dev.perfkit.mongo;
 
 import java.math.BigDecimal;
+import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
@@ -123,11 +124,76 @@ final class ReadIndex {
 
     final ConcurrentHashMap<String, ReadInfo> reads = new ConcurrentHashMap<>();
     /**
-     * Loads running now, by key: what each reads, by its filter only (its documents are not known
-     * yet; see {@link #affectsPending}). One description object per load, so a load removes only
-     * its own.
+     * Loads running now: what each reads, by its filter only (its documents are not known yet; see
+     * {@link #affectsPending}), and the writes that raced it. One object per load, never one per
+     * key: a load the cache stopped publishing can still be running when the next load of its key
+     * starts, and each must hear of every write that races it.
      */
-    final ConcurrentHashMap<String, ReadInfo> inFlight = new ConcurrentHashMap<>();
+    final Set<Pending> inFlight = ConcurrentHashMap.newKeySet();
+
+    /** A write that raced a find: what it did and, if known then, the one document it changed. */
+    record Racing(Effect effect, Document target) {}
+
+    /**
+     * A running load and the writes that raced it. A write its filter cannot clear still drops the
+     * load's publication (so no caller who starts after the write can be handed its value) and is
+     * remembered here; once the load has its documents, it judges those writes as writes are judged
+     * against cached reads, and publishes its value itself when none can have changed it ({@link
+     * #republishable}). Anything that cannot be judged that way poisons it: it is then never
+     * published. The monitor orders a load's own publication against any later write's poisoning,
+     * so that a write that returned is never followed by a publication it should have stopped.
+     */
+    static final class Pending {
+        final String key;
+        final ReadInfo read;
+        private final List<Racing> racing = new ArrayList<>();
+        private boolean judged;
+        private boolean poisoned;
+
+        Pending(String key, ReadInfo read) {
+            this.key = key;
+            this.read = read;
+        }
+
+        /** A write that may change the load, to be judged with its documents (only a find's). */
+        synchronized void raced(Effect effect, Document target) {
+            if (judged || read.kind() != Kind.FIND || racing.size() >= MAX_RACING) {
+                poisoned = true;
+            } else {
+                racing.add(new Racing(effect, target));
+            }
+        }
+
+        /** A write that cannot be judged later: the load must not publish itself. */
+        synchronized void poison() {
+            poisoned = true;
+        }
+
+        /** Whether the load must republish itself; after this, every write poisons it. */
+        synchronized boolean republishable(ReadInfo loaded) {
+            judged = true;
+            if (poisoned || racing.isEmpty()) {
+                return false; // none raced: the cache publishes it as usual
+            }
+            for (Racing write : racing) {
+                Document target = write.target();
+                if (affects(write.effect(), loaded, () -> target)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** Runs the publication unless a write has poisoned the load meanwhile. */
+        synchronized void publishUnlessPoisoned(Runnable publish) {
+            if (!poisoned) {
+                publish.run();
+            }
+        }
+    }
+
+    /** The most writes one load remembers; more poison it. */
+    private static final int MAX_RACING = 64;
 
     // ---- building what reads and writes depend on
 

@@ -486,4 +486,64 @@ class CachedCollectionDifferentialTest {
             }
         }
     }
+
+    /**
+     * Loads that race payments and publish themselves after judging their documents
+     * (ReadIndex.Pending) must never hand out a balance older than a payment already acknowledged:
+     * four threads each pay their own member by a unique field, and read any member and their
+     * group's ranking; every balance read must be at least the number of payments its owner had
+     * seen acknowledged before the read started.
+     */
+    @Test
+    void concurrentPaymentsByUniqueField_noReadSeesABalanceOlderThanAnAcknowledgedPayment() throws Exception {
+        long seed = System.nanoTime();
+        System.out.println("CachedCollectionDifferentialTest.payments seed=" + seed);
+        int members = 8;
+        try (MongoClient client = MongoTestSupport.client();
+                CaffeineQueryCache cache = cache()) {
+            MongoCollection<Document> raw =
+                    MongoTestSupport.freshDatabase(client).getCollection("payments");
+            raw.createIndex(Indexes.ascending("user"), new IndexOptions().unique(true));
+            for (int user = 0; user < members; user++) {
+                raw.insertOne(new Document("user", user).append("g", user % 2).append("paid", 0));
+            }
+            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofHours(1), cache);
+            java.util.concurrent.atomic.AtomicIntegerArray acknowledged =
+                    new java.util.concurrent.atomic.AtomicIntegerArray(members);
+            AtomicInteger checks = new AtomicInteger();
+            Concurrently.run(4, 120, thread -> {
+                SplittableRandom random = new SplittableRandom(seed + thread);
+                for (int i = 0; i < 400; i++) {
+                    int own = thread + 4 * random.nextInt(2); // each member has one payer
+                    if (random.nextInt(3) == 0) {
+                        cached.updateOne(eq("user", own), Updates.inc("paid", 1));
+                        acknowledged.incrementAndGet(own);
+                        continue;
+                    }
+                    int[] floor = new int[members];
+                    for (int user = 0; user < members; user++) {
+                        floor[user] = acknowledged.get(user);
+                    }
+                    List<Document> read = random.nextBoolean()
+                            ? List.of(cached.find(eq("user", random.nextInt(members)))
+                                    .first())
+                            : cached.find(eq("g", random.nextInt(2)))
+                                    .sort(Sorts.descending("paid"))
+                                    .limit(3)
+                                    .toList();
+                    for (Document member : read) {
+                        assertThat(member.getInteger("paid"))
+                                .as("seed %d thread %d member %s", seed, thread, member.get("user"))
+                                .isGreaterThanOrEqualTo(floor[member.getInteger("user")]);
+                        checks.incrementAndGet();
+                    }
+                }
+            });
+            assertThat(checks.get()).isPositive();
+            for (int user = 0; user < members; user++) {
+                assertThat(cached.find(eq("user", user)).first().getInteger("paid"))
+                        .isEqualTo(acknowledged.get(user));
+            }
+        }
+    }
 }
