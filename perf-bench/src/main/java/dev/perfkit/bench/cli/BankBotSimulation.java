@@ -28,9 +28,11 @@ import dev.perfkit.mongo.AccountSchema;
 import dev.perfkit.mongo.BulkOperations;
 import dev.perfkit.mongo.CachedCollection;
 import dev.perfkit.mongo.MongoBatchWriter;
+import dev.perfkit.mongo.MongoIndexAdvisor;
 import dev.perfkit.mongo.MongoPerf;
 import dev.perfkit.mongo.MongoQueryOptimizer;
 import dev.perfkit.monitor.PerfMonitor;
+import dev.perfkit.profile.IndexRecommendation;
 import dev.perfkit.profile.ProfilerScope;
 import dev.perfkit.profile.QueryProfiler;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -153,7 +155,11 @@ final class BankBotSimulation {
                 identical = off.balances().get(i).compareTo(on.balances().get(i)) == 0;
                 total = total.add(off.balances().get(i));
             }
-            return new Result(off, on, findings(offProfiler), identical, total);
+            List<String> findings;
+            try (MongoClient client = mongo.client(settings -> {})) {
+                findings = findings(offProfiler, client.getDatabase("perfkit_simulation"));
+            }
+            return new Result(off, on, findings, identical, total);
         }
     }
 
@@ -511,7 +517,7 @@ final class BankBotSimulation {
         }
     }
 
-    private static List<String> findings(MicrometerQueryProfiler profiler) {
+    private static List<String> findings(MicrometerQueryProfiler profiler, MongoDatabase db) {
         List<String> findings = new ArrayList<>();
         profiler.getStats().operations().stream()
                 .limit(3)
@@ -532,9 +538,12 @@ final class BankBotSimulation {
                         + warning.collection() + " " + warning.shape() + " ran " + warning.count()
                         + " times per command ("
                         + warning.occurrences() + " commands) — " + warning.suggestion()));
-        profiler.recommendIndexes()
-                .forEach(index ->
-                        findings.add("index: " + index.collection() + " " + index.keys() + " — " + index.reason()));
+        // Through the advisor: only indexes the database does not already have (the unique user_id
+        // index on accounts serves the lookups by user_id).
+        MongoIndexAdvisor.recommend(db, profiler).forEach(advice -> {
+            IndexRecommendation index = advice.recommendation();
+            findings.add("index: " + index.collection() + " " + index.keys() + " — " + index.reason());
+        });
         return findings;
     }
 }
