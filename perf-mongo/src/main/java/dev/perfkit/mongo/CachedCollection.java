@@ -43,6 +43,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -414,6 +415,7 @@ public final class CachedCollection<T> {
         requireNonNull(update, "update");
         Set<String> touched = touchedOrUnknown(update); // once: judged before and after the write
         return update(
+                List.of(filter),
                 () -> collection.updateOne(filter, update),
                 r -> updated(filter, touched, r, null),
                 changesIdentity(touched, false));
@@ -431,6 +433,7 @@ public final class CachedCollection<T> {
         requireNonNull(update, "update");
         Set<String> touched = touchedOrUnknown(update); // once: judged before and after the write
         return update(
+                List.of(filter),
                 () -> collection.updateMany(filter, update),
                 r -> updated(filter, touched, r, null),
                 changesIdentity(touched, false));
@@ -585,6 +588,7 @@ public final class CachedCollection<T> {
         requireNonNull(options, "options");
         Set<String> touched = touchedOrUnknown(update); // once: judged before and after the write
         return update(
+                List.of(filter),
                 () -> collection.updateOne(filter, update, options),
                 r -> updated(filter, touched, r, options.getCollation()),
                 changesIdentity(touched, options.isUpsert()));
@@ -604,6 +608,7 @@ public final class CachedCollection<T> {
         requireNonNull(options, "options");
         Set<String> touched = touchedOrUnknown(update); // once: judged before and after the write
         return update(
+                List.of(filter),
                 () -> collection.updateMany(filter, update, options),
                 r -> updated(filter, touched, r, options.getCollation()),
                 changesIdentity(touched, options.isUpsert()));
@@ -678,6 +683,7 @@ public final class CachedCollection<T> {
         requireNonNull(options, "options");
         Set<String> touched = touchedOrUnknown(update);
         return update(
+                List.of(filter),
                 () -> collection.findOneAndUpdate(filter, update, options),
                 found -> foundAndChanged(filter, found, touched, options.isUpsert(), options.getCollation(), false),
                 changesIdentity(touched, options.isUpsert()));
@@ -772,6 +778,7 @@ public final class CachedCollection<T> {
                                     : null);
         }
         return writeAll(
+                filtersOf(models),
                 () -> collection.bulkWrite(models, options),
                 r -> r.wasAcknowledged() ? bulkEffects(models, touched) : List.of(ReadIndex.Effect.ALL),
                 bulkChangesIdentity(models, touched));
@@ -863,27 +870,92 @@ public final class CachedCollection<T> {
      * fails may have applied in part: everything is invalidated.
      */
     private <R> R write(Supplier<R> write, Function<R, ReadIndex.Effect> effectOf) {
-        return writeAll(write, result -> List.of(effectOf.apply(result)), true);
+        return writeAll(List.of(), write, result -> List.of(effectOf.apply(result)), true);
     }
 
-    /** {@link #write} for an update that {@link #changesIdentity} tells about. */
-    private <R> R update(Supplier<R> write, Function<R, ReadIndex.Effect> effectOf, boolean changesIdentity) {
-        return writeAll(write, result -> List.of(effectOf.apply(result)), changesIdentity);
+    /** {@link #write} for an update by {@code filters} that {@link #changesIdentity} tells about. */
+    private <R> R update(
+            List<Bson> filters, Supplier<R> write, Function<R, ReadIndex.Effect> effectOf, boolean changesIdentity) {
+        return writeAll(filters, write, result -> List.of(effectOf.apply(result)), changesIdentity);
+    }
+
+    /** The filters of a bulk write's updates (what a quiet bulk write may change). */
+    private static List<Bson> filtersOf(List<? extends WriteModel<?>> models) {
+        List<Bson> filters = new ArrayList<>();
+        for (WriteModel<?> model : models) {
+            if (model instanceof UpdateOneModel<?> one) {
+                filters.add(one.getFilter());
+            } else if (model instanceof UpdateManyModel<?> many) {
+                filters.add(many.getFilter());
+            }
+        }
+        return filters;
+    }
+
+    /**
+     * An update running beside others that cannot change which document holds a unique value: from
+     * before it is sent until its invalidation is done. While it runs, the cached copies of the
+     * documents it may have changed may be out of date, so none of them names the one document
+     * another update changed (see {@link #trusted}).
+     */
+    private static final class QuietUpdate {
+        private final List<Bson> filters;
+
+        QuietUpdate(List<Bson> filters) {
+            this.filters = filters;
+        }
+    }
+
+    private final Set<QuietUpdate> quietUpdates = ConcurrentHashMap.newKeySet();
+
+    /**
+     * The document an update changed, as cached copies hold it, if no other update running may have
+     * changed it too: that one has reached the server, or may have, and its invalidation may not have
+     * dropped these copies yet. Null otherwise.
+     */
+    private Document trusted(Document target, QuietUpdate self) {
+        if (target == null) {
+            return null;
+        }
+        for (QuietUpdate other : quietUpdates) {
+            if (other == self) {
+                continue;
+            }
+            for (Bson filter : other.filters) {
+                Document rendered;
+                try {
+                    rendered = MongoQueryOptimizer.toDocument(filter);
+                } catch (RuntimeException e) {
+                    return null;
+                }
+                if (!ReadIndex.provablyNotMatching(rendered, target, false)) {
+                    return null;
+                }
+            }
+        }
+        return target;
     }
 
     /**
      * {@link #write} for a write made of several operations, each with its effect; {@code
      * changesIdentity} false only for updates that cannot change which document holds a unique value.
      */
-    private <R> R writeAll(Supplier<R> write, Function<R, List<ReadIndex.Effect>> effectsOf, boolean changesIdentity) {
+    private <R> R writeAll(
+            List<Bson> filters,
+            Supplier<R> write,
+            Function<R, List<ReadIndex.Effect>> effectsOf,
+            boolean changesIdentity) {
         boolean tracked = precise && !sharedCache;
         boolean quietBefore = false;
         long eventsBefore = 0;
+        QuietUpdate running = null;
         if (tracked) {
             if (changesIdentity) {
                 identityWritesRunning.incrementAndGet();
                 identityWriteEvents.incrementAndGet();
             } else {
+                running = new QuietUpdate(filters);
+                quietUpdates.add(running);
                 quietBefore = identityWritesRunning.get() == 0;
                 eventsBefore = identityWriteEvents.get();
             }
@@ -905,9 +977,12 @@ public final class CachedCollection<T> {
             // Checked after the write ran: no identity-changing write started, ran or ended beside it.
             boolean quiet =
                     quietBefore && identityWritesRunning.get() == 0 && identityWriteEvents.get() == eventsBefore;
-            apply(effects, quiet);
+            apply(effects, quiet, running);
             return result;
         } finally {
+            if (running != null) {
+                quietUpdates.remove(running);
+            }
             if (tracked && changesIdentity) {
                 identityWritesRunning.decrementAndGet();
                 identityWriteEvents.incrementAndGet();
@@ -969,7 +1044,7 @@ public final class CachedCollection<T> {
         return listed;
     }
 
-    private void apply(List<ReadIndex.Effect> effects, boolean identityQuiet) {
+    private void apply(List<ReadIndex.Effect> effects, boolean identityQuiet, QuietUpdate self) {
         List<ReadIndex.Effect> changes = new ArrayList<>(effects.size());
         for (ReadIndex.Effect effect : effects) {
             if (effect.kind() == ReadIndex.EffectKind.ALL) {
@@ -997,8 +1072,10 @@ public final class CachedCollection<T> {
         for (ReadIndex.Effect change : changes) {
             targets.add(
                     identityQuiet && change.kind() == ReadIndex.EffectKind.UPDATE && change.touched() != null
-                            ? once(() -> index.knownTarget(
-                                    change.filter(), uniqueFields().fields(), now, this::holdsExactly))
+                            ? once(() -> trusted(
+                                    index.knownTarget(
+                                            change.filter(), uniqueFields().fields(), now, this::holdsExactly),
+                                    self))
                             : () -> null);
         }
         // A load that raced this write must not publish, unless its filter alone shows the write

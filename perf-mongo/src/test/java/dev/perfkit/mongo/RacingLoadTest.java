@@ -3,6 +3,7 @@ package dev.perfkit.mongo;
 import static com.mongodb.client.model.Filters.eq;
 import static com.mongodb.client.model.Sorts.descending;
 import static com.mongodb.client.model.Updates.inc;
+import static com.mongodb.client.model.Updates.set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mongodb.client.MongoClient;
@@ -13,6 +14,7 @@ import com.mongodb.event.CommandStartedEvent;
 import com.mongodb.event.CommandSucceededEvent;
 import dev.perfkit.cache.caffeine.CaffeineQueryCache;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -31,6 +33,8 @@ class RacingLoadTest {
     /** Run once, on the thread of the next find, between its reply and its return. */
     private final AtomicReference<Runnable> armed = new AtomicReference<>();
 
+    private volatile String armedCommand = "find";
+
     private final CaffeineQueryCache cache = MongoTestSupport.cache("racing-load-test");
     private MongoClient client;
     private CachedCollection<Document> accounts;
@@ -48,7 +52,7 @@ class RacingLoadTest {
             @Override
             public void commandSucceeded(CommandSucceededEvent event) {
                 // The reply is in, the load has not returned yet.
-                if (event.getCommandName().equals("find")) {
+                if (event.getCommandName().equals(armedCommand)) {
                     Runnable write = armed.getAndSet(null);
                     if (write != null) {
                         write.run();
@@ -230,5 +234,39 @@ class RacingLoadTest {
         assertThat(armed.get()).isNull();
 
         assertThat(balanceOf(accounts.find(eq("_id", 1)).first())).isEqualTo(105);
+    }
+
+    @Test
+    void aDocumentAnUpdateStillRunningMayHaveChangedNamesNoTargetForAnother() {
+        Document cachedCopy = accounts.find(eq("user_id", 1)).first(); // guild 7, balance 100
+        assertThat(cachedCopy.getInteger("guild")).isEqualTo(7);
+        List<Document> rankingAfterBoth = new ArrayList<>();
+        armedCommand = "update";
+        // The first update moves user 1 to guild 8. Between its reply and its invalidation (its
+        // copy of user 1 still cached, saying guild 7), guild 8's ranking is read, and a second
+        // update pays user 1: the cached copy must not convince it that user 1 is outside guild 8.
+        armed.set(() -> {
+            assertThat(accounts.find(eq("guild", 8))
+                            .sort(descending("balance"))
+                            .limit(1)
+                            .toList())
+                    .extracting(d -> d.get("user_id"))
+                    .containsExactly(4);
+            accounts.updateOne(eq("user_id", 1), inc("balance", 1_000));
+            rankingAfterBoth.addAll(accounts.find(eq("guild", 8))
+                    .sort(descending("balance"))
+                    .limit(1)
+                    .toList());
+        });
+
+        accounts.updateOne(eq("_id", 1), set("guild", 8));
+
+        assertThat(armed.get())
+                .as("the reads and the payment ran inside the move")
+                .isNull();
+        assertThat(rankingAfterBoth)
+                .extracting(d -> d.get("user_id"))
+                .as("a read after the payment returned sees it")
+                .containsExactly(1);
     }
 }
