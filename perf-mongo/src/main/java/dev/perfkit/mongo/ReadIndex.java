@@ -370,32 +370,12 @@ final class ReadIndex {
      * answer depends on it.
      */
     static boolean affects(Effect effect, ReadInfo read, Supplier<Document> target) {
-        switch (effect.kind()) {
-            case NONE:
-                return false;
-            case ALL:
-                return true;
-            default:
-                break;
+        Boolean settled = settledByFilter(effect, read);
+        if (settled != null) {
+            return settled;
         }
-        if (read.opaque()) {
-            return true;
-        }
-        if (pinsAnotherId(effect, read)) {
-            return false;
-        }
-        switch (effect.kind()) {
-            case INSERT:
-                for (Document document : effect.inserted()) {
-                    if (!provablyNotMatching(read.filter(), document, false)) {
-                        return true;
-                    }
-                }
-                return false;
-            case DELETE:
-                return read.kind() != Kind.FIND || read.skips() || mayHoldMatching(read, effect.filter());
-            default:
-                break;
+        if (effect.kind() == EffectKind.DELETE) {
+            return read.kind() != Kind.FIND || read.skips() || mayHoldMatching(read, effect.filter());
         }
         Set<String> touched = effect.touched();
         if (touched == null) { // a replacement: every field may change
@@ -432,27 +412,9 @@ final class ReadIndex {
      * is affected: the load must not publish.
      */
     static boolean affectsPending(Effect effect, ReadInfo pending, Supplier<Document> target) {
-        switch (effect.kind()) {
-            case NONE:
-                return false;
-            case ALL:
-                return true;
-            default:
-                break;
-        }
-        if (pending.opaque()) {
-            return true;
-        }
-        if (pinsAnotherId(effect, pending)) {
-            return false;
-        }
-        if (effect.kind() == EffectKind.INSERT) {
-            for (Document document : effect.inserted()) {
-                if (!provablyNotMatching(pending.filter(), document, false)) {
-                    return true;
-                }
-            }
-            return false;
+        Boolean settled = settledByFilter(effect, pending);
+        if (settled != null) {
+            return settled;
         }
         if (effect.kind() != EffectKind.UPDATE
                 || effect.touched() == null
@@ -545,6 +507,37 @@ final class ReadIndex {
 
     private static boolean certainlyEqual(Object a, Object b) {
         return sameness(a, b) == Sameness.EQUAL;
+    }
+
+    /**
+     * What every judging starts with, decided without the read's documents: nothing changed, an
+     * unknown change, an opaque read, different {@code _id}s, an insert (whose documents are matched
+     * against the filter). Null when the rest of the rules must decide.
+     */
+    private static Boolean settledByFilter(Effect effect, ReadInfo read) {
+        switch (effect.kind()) {
+            case NONE:
+                return false;
+            case ALL:
+                return true;
+            default:
+                break;
+        }
+        if (read.opaque()) {
+            return true;
+        }
+        if (pinsAnotherId(effect, read)) {
+            return false;
+        }
+        if (effect.kind() == EffectKind.INSERT) {
+            for (Document document : effect.inserted()) {
+                if (!provablyNotMatching(read.filter(), document, false)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return null;
     }
 
     /**
