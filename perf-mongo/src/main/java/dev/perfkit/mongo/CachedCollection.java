@@ -77,8 +77,9 @@ import org.slf4j.LoggerFactory;
  * Before a write through this wrapper returns, every cached read it may have changed is invalidated:
  * precisely for collections of {@code Document} (see docs/mongo.md for the rules), all of the
  * collection's reads for other classes, and all of them when a write fails (a failed bulk write may
- * have applied in part). A read that was loading while the write happened is not cached: a read
- * after a write through the wrapper never sees data from before the write. Writes made elsewhere —
+ * have applied in part). A read that was loading while the write happened is cached only when its
+ * filter, or once loaded its documents, show the write cannot have changed it (docs/mongo.md): a
+ * read after a write through the wrapper never sees data from before the write. Writes made elsewhere —
  * another wrapper instance, another process, the shell — show once the entries expire after {@code
  * ttl}.
  *
