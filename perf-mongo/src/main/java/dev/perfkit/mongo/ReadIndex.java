@@ -401,6 +401,7 @@ final class ReadIndex {
      * yet: only the read's filter counts, never what it may hold. Unaffected only when
      *
      * <ul>
+     *   <li>the write and the read pin different {@code _id}s ({@link #settledByFilter}),
      *   <li>every inserted document provably does not match the filter, or
      *   <li>an update names no field of the filter, and its one document is known ({@code target},
      *       see {@link #knownTarget}) and provably does not match the filter: that document then
