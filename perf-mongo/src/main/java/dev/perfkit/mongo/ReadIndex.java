@@ -91,7 +91,8 @@ final class ReadIndex {
             String distinctRoot,
             List<Document> documents, // FIND only
             boolean partialDocuments, // a projection: documents lack fields
-            long expiresAtNanos) {}
+            long expiresAtNanos,
+            Document sort) {} // FIND: its sort, or null
 
     /** What one write did. */
     record Effect(EffectKind kind, List<Document> inserted, Document filter, Set<String> touched) {
@@ -221,7 +222,8 @@ final class ReadIndex {
                 null,
                 documents,
                 projection != null && !projection.isEmpty(),
-                System.nanoTime() + ttlNanos);
+                System.nanoTime() + ttlNanos,
+                sort);
     }
 
     static ReadInfo count(Document filter, long ttlNanos) {
@@ -246,7 +248,8 @@ final class ReadIndex {
                 null,
                 null,
                 false,
-                System.nanoTime() + ttlNanos);
+                System.nanoTime() + ttlNanos,
+                null);
     }
 
     /** A read that depends on its filter (and, for distinct, a field) but holds no documents. */
@@ -265,12 +268,19 @@ final class ReadIndex {
                 distinctRoot,
                 null,
                 false,
-                System.nanoTime() + ttlNanos);
+                System.nanoTime() + ttlNanos,
+                null);
     }
 
-    /** The first path segments of an update's fields, or null when it cannot tell (replacement, unknown operator). */
+    /**
+     * The first path segments of an update's fields, or null when it cannot tell (replacement,
+     * unknown operator); with the top-level fields that only an {@code $inc} changes, and by how much
+     * ({@link Touched}).
+     */
     static Set<String> touchedRoots(BsonDocument update) {
         Set<String> touched = new HashSet<>();
+        Map<String, Object> incs = new java.util.HashMap<>();
+        Set<String> otherwise = new HashSet<>(); // roots changed some other way (or under a path)
         for (Map.Entry<String, BsonValue> entry : update.entrySet()) {
             String operator = entry.getKey();
             if (!operator.startsWith("$") || !KNOWN_UPDATE_OPERATORS.contains(operator)) {
@@ -281,16 +291,66 @@ final class ReadIndex {
             }
             for (Map.Entry<String, BsonValue> field :
                     entry.getValue().asDocument().entrySet()) {
-                touched.add(root(field.getKey()));
+                String path = field.getKey();
+                touched.add(root(path));
+                Object amount = operator.equals("$inc") && path.indexOf('.') < 0 ? amountOf(field.getValue()) : null;
+                if (amount != null && !incs.containsKey(path)) {
+                    incs.put(path, amount);
+                } else {
+                    otherwise.add(root(path));
+                }
                 if (operator.equals("$rename")) {
                     if (!field.getValue().isString()) {
                         return null;
                     }
                     touched.add(root(field.getValue().asString().getValue()));
+                    otherwise.add(root(field.getValue().asString().getValue()));
                 }
             }
         }
-        return touched.isEmpty() ? null : touched;
+        incs.keySet().removeAll(otherwise);
+        return touched.isEmpty() ? null : new Touched(touched, Map.copyOf(incs));
+    }
+
+    /** An {@code $inc} amount as a Java number (Integer, Long, Double, Decimal128), or null. */
+    private static Object amountOf(BsonValue value) {
+        return switch (value.getBsonType()) {
+            case INT32 -> value.asInt32().getValue();
+            case INT64 -> value.asInt64().getValue();
+            case DOUBLE -> value.asDouble().getValue();
+            case DECIMAL128 -> value.asDecimal128().getValue();
+            default -> null;
+        };
+    }
+
+    /**
+     * The fields an update names (their first path segments), and {@code incs}: the top-level
+     * fields it changes only by an {@code $inc}, with the amount, which lets a ranking tell that a
+     * document can only move away from its window ({@link #movesAwayFromWindow}).
+     */
+    static final class Touched extends java.util.AbstractSet<String> {
+        private final Set<String> roots;
+        final Map<String, Object> incs;
+
+        Touched(Set<String> roots, Map<String, Object> incs) {
+            this.roots = Set.copyOf(roots);
+            this.incs = incs;
+        }
+
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return roots.iterator();
+        }
+
+        @Override
+        public int size() {
+            return roots.size();
+        }
+
+        @Override
+        public boolean contains(Object o) {
+            return roots.contains(o);
+        }
     }
 
     private static String root(String path) {
@@ -456,7 +516,52 @@ final class ReadIndex {
             return false;
         }
         Document changed = target.get();
-        return changed == null || !provablyNotMatching(read.filter(), changed, false);
+        if (changed == null) {
+            return true;
+        }
+        // It matches the find and is outside its window: it can enter only by moving up.
+        return !provablyNotMatching(read.filter(), changed, false) && !movesAwayFromWindow(touched, read, changed);
+    }
+
+    /**
+     * Whether an update can only move a document that matches a find, and is outside its window,
+     * further away from it: the find sorts on one top-level field and skips nothing, the update
+     * changes that field only by an {@code $inc} that pushes the document down the order (negative
+     * for a descending sort, positive for an ascending one), and the document (as known) holds a
+     * number there. A missing field would not do: {@code $inc} creates it, and a number sorts above a
+     * missing value in a descending order. The result must fit the field's integer type, so no
+     * overflow can turn the order around.
+     */
+    private static boolean movesAwayFromWindow(Set<String> touched, ReadInfo read, Document changed) {
+        if (read.skips() || read.sort() == null || read.sort().size() != 1 || !(touched instanceof Touched known)) {
+            return false;
+        }
+        Map.Entry<String, Object> key = read.sort().entrySet().iterator().next();
+        String field = key.getKey();
+        if (!(key.getValue() instanceof Integer direction) || (direction != 1 && direction != -1)) {
+            return false;
+        }
+        Object amount = known.incs.get(field);
+        Object value = changed.get(field);
+        BigDecimal by = number(amount);
+        BigDecimal current = number(value);
+        if (by == null || current == null || by.signum() == 0 || !fits(value, amount, current.add(by))) {
+            return false;
+        }
+        return direction < 0 ? by.signum() < 0 : by.signum() > 0;
+    }
+
+    /** Whether an integer result stays in the integer type MongoDB keeps (doubles and decimals always do). */
+    private static boolean fits(Object value, Object amount, BigDecimal result) {
+        boolean integral = (value instanceof Integer || value instanceof Long)
+                && (amount instanceof Integer || amount instanceof Long);
+        if (!integral) {
+            return true;
+        }
+        boolean ints = value instanceof Integer && amount instanceof Integer;
+        long min = ints ? Integer.MIN_VALUE : Long.MIN_VALUE;
+        long max = ints ? Integer.MAX_VALUE : Long.MAX_VALUE;
+        return result.compareTo(BigDecimal.valueOf(min)) >= 0 && result.compareTo(BigDecimal.valueOf(max)) <= 0;
     }
 
     /**

@@ -305,9 +305,11 @@ class CachedCollectionDifferentialTest {
                         reads++;
                         int group = random.nextInt(4);
                         int limit = List.of(0, 3, 5, 20).get(random.nextInt(4));
-                        Bson sort = random.nextBoolean()
-                                ? Sorts.orderBy(Sorts.descending("score"), Sorts.ascending("_id"))
-                                : Sorts.ascending("score");
+                        Bson sort = List.of(
+                                        Sorts.orderBy(Sorts.descending("score"), Sorts.ascending("_id")),
+                                        Sorts.ascending("score"),
+                                        Sorts.descending("score"))
+                                .get(random.nextInt(3));
                         assertThat(cached.find(eq("g", group))
                                         .sort(sort)
                                         .limit(limit)
@@ -334,10 +336,13 @@ class CachedCollectionDifferentialTest {
                     } else if (roll < 96) {
                         cached.updateOne(byMember, Updates.set("u", 1_000 + random.nextInt(nextId + 5)));
                     } else if (roll < 98) {
-                        cached.insertOne(new Document("_id", nextId)
+                        Document member = new Document("_id", nextId)
                                 .append("u", 1_000 + nextId)
-                                .append("g", random.nextInt(4))
-                                .append("score", random.nextInt(20)));
+                                .append("g", random.nextInt(4));
+                        if (random.nextInt(3) > 0) { // else no score yet: an $inc creates one
+                            member.append("score", random.nextInt(20));
+                        }
+                        cached.insertOne(member);
                         nextId++;
                     } else {
                         cached.deleteOne(byMember);

@@ -324,4 +324,74 @@ class ReadIndexTest {
                 .as("any other field may be an array holding both values")
                 .isTrue();
     }
+
+    @Test
+    void aRankingKeepsItsWindowWhenAKnownMemberOutsideItCanOnlyMoveDown() {
+        Document first = new Document("_id", 1).append("g", 7).append("balance", 500);
+        Document second = new Document("_id", 2).append("g", 7).append("balance", 400);
+        Document outside = new Document("_id", 3).append("g", 7).append("balance", 100);
+        ReadIndex.ReadInfo topTwo = ReadIndex.find(
+                Document.parse("{g: 7}"), Document.parse("{balance: -1}"), null, 0, 2, List.of(first, second), 1_000);
+        ReadIndex.ReadInfo bottomTwo = ReadIndex.find(
+                Document.parse("{g: 7}"), Document.parse("{balance: 1}"), null, 0, 2, List.of(outside, second), 1_000);
+
+        assertThat(ReadIndex.affects(inc("{$inc: {balance: -5}}"), topTwo, () -> outside))
+                .as("a debit outside a descending window")
+                .isFalse();
+        assertThat(ReadIndex.affects(inc("{$inc: {balance: 5}}"), topTwo, () -> outside))
+                .as("a credit may lift it in")
+                .isTrue();
+        assertThat(ReadIndex.affects(inc(1, "{$inc: {balance: 5}}"), bottomTwo, () -> first))
+                .as("a credit outside an ascending window")
+                .isFalse();
+        assertThat(ReadIndex.affects(inc("{$inc: {balance: -5}}"), topTwo, () -> null))
+                .as("the document unknown")
+                .isTrue();
+        assertThat(ReadIndex.affects(inc("{$inc: {balance: -5}}"), topTwo, () -> new Document("_id", 3).append("g", 7)))
+                .as("no balance yet: $inc creates one, which sorts above a missing one")
+                .isTrue();
+        assertThat(ReadIndex.affects(inc("{$inc: {balance: -5}, $max: {balance: 1000}}"), topTwo, () -> outside))
+                .as("changed some other way too")
+                .isTrue();
+        assertThat(ReadIndex.affects(inc("{$inc: {balance: {$numberInt: '-5'}}}"), topTwo, () -> new Document("_id", 3)
+                        .append("g", 7)
+                        .append("balance", Integer.MIN_VALUE + 1)))
+                .as("an int that would overflow")
+                .isTrue();
+        assertThat(ReadIndex.affects(
+                        inc("{$inc: {balance: -5}}"),
+                        ReadIndex.find(
+                                Document.parse("{g: 7}"),
+                                Document.parse("{balance: -1, _id: 1}"),
+                                null,
+                                0,
+                                2,
+                                List.of(first, second),
+                                1_000),
+                        () -> outside))
+                .as("two sort keys")
+                .isTrue();
+        assertThat(ReadIndex.affects(
+                        inc("{$inc: {balance: -5}}"),
+                        ReadIndex.find(
+                                Document.parse("{g: 7}"),
+                                Document.parse("{balance: -1}"),
+                                null,
+                                1,
+                                2,
+                                List.of(second),
+                                1_000),
+                        () -> outside))
+                .as("a skip: a document before the window moving down shifts it")
+                .isTrue();
+    }
+
+    /** An update of document 3 (the one outside the window). */
+    private static ReadIndex.Effect inc(String update) {
+        return inc(3, update);
+    }
+
+    private static ReadIndex.Effect inc(int id, String update) {
+        return ReadIndex.Effect.update(new Document("_id", id), ReadIndex.touchedRoots(BsonDocument.parse(update)));
+    }
 }
