@@ -412,14 +412,7 @@ public final class CachedCollection<T> {
      * @return the driver's result
      */
     public UpdateResult updateOne(Bson filter, Bson update) {
-        requireNonNull(filter, "filter");
-        requireNonNull(update, "update");
-        Set<String> touched = touchedOrUnknown(update); // once: judged before and after the write
-        return update(
-                List.of(filter),
-                () -> collection.updateOne(filter, update),
-                r -> updated(filter, touched, r, null),
-                changesIdentity(touched, false));
+        return updateOne(filter, update, new UpdateOptions()); // the driver's defaults, as its own overload
     }
 
     /**
@@ -430,14 +423,7 @@ public final class CachedCollection<T> {
      * @return the driver's result
      */
     public UpdateResult updateMany(Bson filter, Bson update) {
-        requireNonNull(filter, "filter");
-        requireNonNull(update, "update");
-        Set<String> touched = touchedOrUnknown(update); // once: judged before and after the write
-        return update(
-                List.of(filter),
-                () -> collection.updateMany(filter, update),
-                r -> updated(filter, touched, r, null),
-                changesIdentity(touched, false));
+        return updateMany(filter, update, new UpdateOptions()); // the driver's defaults, as its own overload
     }
 
     /**
@@ -901,9 +887,32 @@ public final class CachedCollection<T> {
      */
     private static final class QuietUpdate {
         private final List<Bson> filters;
+        /** The filters as Documents, rendered when another update first needs them (rarely). */
+        private volatile List<Document> rendered;
 
         QuietUpdate(List<Bson> filters) {
             this.filters = filters;
+        }
+
+        /** Whether this update may select {@code document}; true when its filters cannot be read. */
+        boolean maySelect(Document document) {
+            List<Document> known = rendered;
+            if (known == null) {
+                try {
+                    known = filters.stream()
+                            .map(MongoQueryOptimizer::toDocument)
+                            .toList();
+                } catch (RuntimeException e) {
+                    return true;
+                }
+                rendered = known;
+            }
+            for (Document filter : known) {
+                if (!ReadIndex.provablyNotMatching(filter, document, false)) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 
@@ -919,19 +928,8 @@ public final class CachedCollection<T> {
             return null;
         }
         for (QuietUpdate other : quietUpdates) {
-            if (other == self) {
-                continue;
-            }
-            for (Bson filter : other.filters) {
-                Document rendered;
-                try {
-                    rendered = MongoQueryOptimizer.toDocument(filter);
-                } catch (RuntimeException e) {
-                    return null;
-                }
-                if (!ReadIndex.provablyNotMatching(rendered, target, false)) {
-                    return null;
-                }
+            if (other != self && other.maySelect(target)) {
+                return null;
             }
         }
         return target;
