@@ -326,7 +326,7 @@ final class ReadIndex {
     /**
      * The fields an update names (their first path segments), and {@code incs}: the top-level
      * fields it changes only by an {@code $inc}, with the amount, which lets a ranking tell that a
-     * document can only move away from its window ({@link #movesAwayFromWindow}).
+     * document stays outside its window ({@link #staysOutsideWindow}).
      */
     static final class Touched extends java.util.AbstractSet<String> {
         private final Set<String> roots;
@@ -519,20 +519,24 @@ final class ReadIndex {
         if (changed == null) {
             return true;
         }
-        // It matches the find and is outside its window: it can enter only by moving up.
-        return !provablyNotMatching(read.filter(), changed, false) && !movesAwayFromWindow(touched, read, changed);
+        // It matches the find and is outside its window: it can enter only by moving past the
+        // window's last document.
+        return !provablyNotMatching(read.filter(), changed, false) && !staysOutsideWindow(touched, read, changed);
     }
 
     /**
-     * Whether an update can only move a document that matches a find, and is outside its window,
-     * further away from it: the find sorts on one top-level field and skips nothing, the update
-     * changes that field only by an {@code $inc} that pushes the document down the order (negative
-     * for a descending sort, positive for an ascending one), and the document (as known) holds a
-     * number there. A missing field would not do: {@code $inc} creates it, and a number sorts above a
-     * missing value in a descending order. The result must fit the field's integer type, so no
+     * Whether an update leaves a document that matches a find, and is outside its window, outside
+     * it: the find sorts on one top-level field and skips nothing, the update changes that field
+     * only by an {@code $inc}, and the document (as known) holds a number there. Then either the
+     * {@code $inc} pushes it down the order (negative for a descending sort, positive for an
+     * ascending one), or it moves it up but not as far as the window's last document: the new value
+     * stays strictly below that document's (descending; above it ascending), with a margin for the
+     * rounding of doubles and decimals. A tie would not do, as the order of equal keys is not
+     * defined. A missing field would not do either: {@code $inc} creates it, and a number sorts above
+     * a missing value in a descending order. The result must fit the field's integer type, so no
      * overflow can turn the order around.
      */
-    private static boolean movesAwayFromWindow(Set<String> touched, ReadInfo read, Document changed) {
+    private static boolean staysOutsideWindow(Set<String> touched, ReadInfo read, Document changed) {
         if (read.skips() || read.sort() == null || read.sort().size() != 1 || !(touched instanceof Touched known)) {
             return false;
         }
@@ -545,11 +549,46 @@ final class ReadIndex {
         Object value = changed.get(field);
         BigDecimal by = number(amount);
         BigDecimal current = number(value);
-        if (by == null || current == null || by.signum() == 0 || !fits(value, amount, current.add(by))) {
+        if (by == null || current == null || by.signum() == 0) {
             return false;
         }
-        return direction < 0 ? by.signum() < 0 : by.signum() > 0;
+        BigDecimal result = current.add(by);
+        if (!fits(value, amount, result)) {
+            return false;
+        }
+        if (direction < 0 ? by.signum() < 0 : by.signum() > 0) {
+            return true; // moves away from the window
+        }
+        List<Document> held = read.documents();
+        if (held.isEmpty() || held.size() < read.limit()) {
+            return false;
+        }
+        BigDecimal last = number(held.get(held.size() - 1).get(field));
+        if (last == null) {
+            return false; // not a number, or projected away: its place in the order is not known
+        }
+        BigDecimal gap = direction < 0 ? last.subtract(result) : result.subtract(last);
+        return gap.compareTo(roundingMargin(value, amount, result, last)) > 0;
     }
+
+    /**
+     * How far apart a computed {@code $inc} result and a window's last value must be for the order
+     * to be certain: zero when both the field and the amount are integers (MongoDB adds them
+     * exactly), otherwise a millionth of a millionth of the larger magnitude, far above the rounding
+     * of a double (about 1e-16 relative) or a decimal128 (1e-33).
+     */
+    private static BigDecimal roundingMargin(Object value, Object amount, BigDecimal result, BigDecimal last) {
+        boolean exact = (value instanceof Integer || value instanceof Long)
+                && (amount instanceof Integer || amount instanceof Long);
+        if (exact) {
+            return BigDecimal.ZERO;
+        }
+        return result.abs().max(last.abs()).multiply(RELATIVE_MARGIN).max(ABSOLUTE_MARGIN);
+    }
+
+    private static final BigDecimal RELATIVE_MARGIN = new BigDecimal("1e-12");
+    /** Near zero, a double's rounding is absolute: nothing smaller is treated as apart. */
+    private static final BigDecimal ABSOLUTE_MARGIN = new BigDecimal("1e-300");
 
     /** Whether an integer result stays in the integer type MongoDB keeps (doubles and decimals always do). */
     private static boolean fits(Object value, Object amount, BigDecimal result) {

@@ -270,6 +270,68 @@ class CachedCollectionDifferentialTest {
     }
 
     /**
+     * One ranking under score changes of members outside it, where perfkit keeps the ranking when
+     * the change cannot carry the member past the window's last document: small groups, scores
+     * close together (ties), members read one by one (so their documents are known), and amounts
+     * as ints and as doubles. Every ranking read is checked against the server.
+     */
+    @Test
+    void rankingUnderScoreChangesNearItsLastPlace_cachedReadsEqualDirectReads() {
+        long seed = System.nanoTime();
+        System.out.println("CachedCollectionDifferentialTest.rankingWindow seed=" + seed);
+        SplittableRandom random = new SplittableRandom(seed);
+        try (MongoClient client = MongoTestSupport.client();
+                CaffeineQueryCache cache = cache()) {
+            MongoCollection<Document> raw =
+                    MongoTestSupport.freshDatabase(client).getCollection("ranking");
+            raw.createIndex(Indexes.ascending("u"), new IndexOptions().unique(true));
+            int members = 12;
+            for (int id = 0; id < members; id++) {
+                raw.insertOne(new Document("_id", id)
+                        .append("u", 1_000 + id)
+                        .append("g", id % 2)
+                        .append("score", random.nextInt(15)));
+            }
+            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofHours(1), cache);
+            int rankings = 0;
+            for (int op = 0; op < 6_000; op++) {
+                String context = "seed " + seed + " op " + op;
+                int roll = random.nextInt(100);
+                Bson member = eq("u", 1_000 + random.nextInt(members));
+                if (roll < 45) {
+                    rankings++;
+                    int group = random.nextInt(2);
+                    Bson sort = random.nextBoolean() ? Sorts.descending("score") : Sorts.ascending("score");
+                    int limit = 2 + random.nextInt(2);
+                    assertThat(cached.find(eq("g", group))
+                                    .sort(sort)
+                                    .limit(limit)
+                                    .toList())
+                            .as(context)
+                            .isEqualTo(raw.find(eq("g", group))
+                                    .sort(sort)
+                                    .limit(limit)
+                                    .into(new ArrayList<>()));
+                } else if (roll < 75) {
+                    assertThat(cached.find(member).first())
+                            .as(context)
+                            .isEqualTo(raw.find(member).first());
+                } else {
+                    Number amount = random.nextInt(4) == 0
+                            ? (Number) (random.nextInt(9) - 4 + 0.5)
+                            : (Number) (random.nextInt(13) - 6);
+                    cached.updateOne(member, Updates.inc("score", amount));
+                }
+            }
+            System.out.println("CachedCollectionDifferentialTest.rankingWindow: " + rankings + " rankings compared, "
+                    + cache.stats());
+            assertThat(cache.stats().hits())
+                    .as("seed %d: rankings kept across score changes outside them", seed)
+                    .isGreaterThan(rankings / 10);
+        }
+    }
+
+    /**
      * A bot's leaderboards, where precise invalidation decides the most: ranked reads per group
      * (sorted on a score, windows filled or not), reads of one member by a unique field or _id, and
      * score changes by that field, with members now and then moved between groups, given another

@@ -2,6 +2,7 @@ package dev.perfkit.mongo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.math.BigDecimal;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
@@ -338,12 +339,27 @@ class ReadIndexTest {
         assertThat(ReadIndex.affects(inc("{$inc: {balance: -5}}"), topTwo, () -> outside))
                 .as("a debit outside a descending window")
                 .isFalse();
-        assertThat(ReadIndex.affects(inc("{$inc: {balance: 5}}"), topTwo, () -> outside))
-                .as("a credit may lift it in")
+        assertThat(ReadIndex.affects(inc("{$inc: {balance: 299}}"), topTwo, () -> outside))
+                .as("a credit that leaves it below the window's last document (400)")
+                .isFalse();
+        assertThat(ReadIndex.affects(inc("{$inc: {balance: 300}}"), topTwo, () -> outside))
+                .as("a credit to a tie with the last document: the order of equal keys is not defined")
+                .isTrue();
+        assertThat(ReadIndex.affects(inc("{$inc: {balance: 301}}"), topTwo, () -> outside))
+                .as("a credit that lifts it in")
                 .isTrue();
         assertThat(ReadIndex.affects(inc(1, "{$inc: {balance: 5}}"), bottomTwo, () -> first))
                 .as("a credit outside an ascending window")
                 .isFalse();
+        assertThat(ReadIndex.affects(inc(1, "{$inc: {balance: -99}}"), bottomTwo, () -> first))
+                .as("a debit that leaves it above an ascending window's last document (400)")
+                .isFalse();
+        assertThat(ReadIndex.affects(inc(1, "{$inc: {balance: -100}}"), bottomTwo, () -> first))
+                .as("a debit to a tie in an ascending window")
+                .isTrue();
+        assertThat(ReadIndex.affects(inc("{$inc: {balance: 5}}"), topTwo, () -> null))
+                .as("a credit, the document unknown")
+                .isTrue();
         assertThat(ReadIndex.affects(inc("{$inc: {balance: -5}}"), topTwo, () -> null))
                 .as("the document unknown")
                 .isTrue();
@@ -384,6 +400,62 @@ class ReadIndexTest {
                         () -> outside))
                 .as("a skip: a document before the window moving down shifts it")
                 .isTrue();
+    }
+
+    @Test
+    void aCreditOutsideARankingIsJudgedAgainstTheWindowsLastValueWithoutTrustingRounding() {
+        ReadIndex.ReadInfo doubles = topTwoOf(500.0, 0.3);
+        Document outside = new Document("_id", 3).append("g", 7).append("balance", 0.1);
+
+        assertThat(ReadIndex.affects(inc("{$inc: {balance: 0.1}}"), doubles, () -> outside))
+                .as("0.1 + 0.1 is well below 0.3")
+                .isFalse();
+        assertThat(ReadIndex.affects(inc("{$inc: {balance: 0.2}}"), doubles, () -> outside))
+                .as("0.1 + 0.2 is 0.30000000000000004 in doubles, but too close to 0.3 to be sure of the order")
+                .isTrue();
+        ReadIndex.ReadInfo decimals =
+                topTwoOf(new Decimal128(new BigDecimal("500")), new Decimal128(new BigDecimal("400.5")));
+        Document decimalOutside = new Document("_id", 3).append("g", 7).append("balance", new Decimal128(100));
+        assertThat(ReadIndex.affects(
+                        inc("{$inc: {balance: {$numberDecimal: '300.4'}}}"), decimals, () -> decimalOutside))
+                .as("decimals: 400.4 < 400.5")
+                .isFalse();
+        assertThat(ReadIndex.affects(
+                        inc("{$inc: {balance: {$numberDecimal: '300.5'}}}"), decimals, () -> decimalOutside))
+                .as("decimals: a tie")
+                .isTrue();
+        assertThat(ReadIndex.affects(
+                        inc("{$inc: {balance: 5}}"),
+                        ReadIndex.find(
+                                Document.parse("{g: 7}"),
+                                Document.parse("{balance: -1}"),
+                                Document.parse("{name: 1}"),
+                                0,
+                                2,
+                                List.of(new Document("_id", 1), new Document("_id", 2)),
+                                1_000),
+                        () -> new Document("_id", 3).append("g", 7).append("balance", 100)))
+                .as("the window's values projected away: its last place is not known")
+                .isTrue();
+        assertThat(ReadIndex.affects(
+                        inc("{$inc: {balance: 5}}"),
+                        topTwoOf(500, "four hundred"),
+                        () -> new Document("_id", 3).append("g", 7).append("balance", 100)))
+                .as("the last value is not a number")
+                .isTrue();
+    }
+
+    private static ReadIndex.ReadInfo topTwoOf(Object firstBalance, Object secondBalance) {
+        return ReadIndex.find(
+                Document.parse("{g: 7}"),
+                Document.parse("{balance: -1}"),
+                null,
+                0,
+                2,
+                List.of(
+                        new Document("_id", 1).append("g", 7).append("balance", firstBalance),
+                        new Document("_id", 2).append("g", 7).append("balance", secondBalance)),
+                1_000);
     }
 
     /** An update of document 3 (the one outside the window). */
