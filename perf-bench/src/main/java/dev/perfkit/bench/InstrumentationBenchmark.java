@@ -70,7 +70,8 @@ public class InstrumentationBenchmark {
 
     @Setup(Level.Trial)
     public void start() {
-        mongo = EmbeddedMongo.startFromEnvironment();
+        // one server thread for every connection, as in perf-test: see EmbeddedMongo.startForComparison
+        mongo = EmbeddedMongo.startForComparison(System.getenv("PERF_MONGO_URI"));
         profiler = MicrometerQueryProfiler.create(
                 PerfConfig.builder().meterRegistry(new SimpleMeterRegistry()).build());
         SimpleMeterRegistry registry = new SimpleMeterRegistry();

@@ -189,7 +189,7 @@ final class PerfTestSuite {
         steps.add(new Step("query optimizer", this::optimizer));
         steps.add(new Step("mongo: batched vs one-by-one writes", () -> writes(mongo)));
         steps.add(new Step("mongo: cached vs uncached finds", () -> finds(mongo)));
-        steps.add(new Step("mongo: instrumentation overhead", () -> instrumentation(mongo)));
+        steps.add(new Step("mongo: instrumentation overhead", this::instrumentation));
         steps.add(new Step("monitor: record, scrape, attached to the bank bot", () -> monitor(mongo)));
         steps.add(new Step("redis: two-level cache on an embedded Redis", this::redis));
         return steps;
@@ -560,7 +560,16 @@ final class PerfTestSuite {
      * drawn at random, and the figure is the median of the per-round ratios with its spread. A
      * second set of plain clients runs in the same rounds: its "overhead" over the first is the
      * method's own noise floor, reported beside the figure so a reader can tell what it resolves.
+     * The embedded server of this step serves every connection on one thread, so that the sides
+     * differ by their listeners and not by the server thread their connections landed on.
      */
+    private void instrumentation() {
+        // its own server, one worker thread: see EmbeddedMongo.startForComparison
+        try (EmbeddedMongo mongo = EmbeddedMongo.startForComparison(mongoUri)) {
+            instrumentation(mongo);
+        }
+    }
+
     private void instrumentation(EmbeddedMongo mongo) {
         MicrometerQueryProfiler profiler = MicrometerQueryProfiler.create(config);
         List<MongoClient> clients = new ArrayList<>();
