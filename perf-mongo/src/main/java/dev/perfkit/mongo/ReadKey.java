@@ -2,6 +2,8 @@ package dev.perfkit.mongo;
 
 import com.mongodb.MongoClientSettings;
 import dev.perfkit.internal.QueryLimits;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.Iterator;
@@ -22,6 +24,7 @@ import org.bson.BsonObjectId;
 import org.bson.BsonString;
 import org.bson.BsonValue;
 import org.bson.Document;
+import org.bson.codecs.configuration.CodecRegistry;
 import org.bson.conversions.Bson;
 import org.bson.types.Decimal128;
 import org.bson.types.ObjectId;
@@ -155,7 +158,19 @@ final class ReadKey {
      */
     private static Object tree(Bson bson) {
         if (bson instanceof Document document) {
+            if (document.size() == 1 && document.getClass() == Document.class) {
+                Equality equality = Equality.of(document);
+                if (equality != null) {
+                    return equality;
+                }
+            }
             return document;
+        }
+        if (bson.getClass() == Equality.DRIVER_EQ) {
+            Equality equality = Equality.of(bson);
+            if (equality != null) {
+                return equality;
+            }
         }
         try {
             return bson.toBsonDocument(BsonDocument.class, MongoClientSettings.getDefaultCodecRegistry());
@@ -194,6 +209,98 @@ final class ReadKey {
                 + skip + ", limit=" + limit + '}';
     }
 
+    /**
+     * A filter of one field equal to a common immutable leaf ({@code {user_id: 42}}), the commonest
+     * read of a bot, keyed by its field and value alone: either a one-field {@code Document} or a
+     * driver {@code Filters.eq(field, value)}. The driver's filter is read without rendering it
+     * (rendering through the codecs cost a third of a cached hit): its class is not public, so its
+     * two fields are read through a private lookup (the driver's packages are open to it on the
+     * class path, and an automatic module opens them too); where that fails, the filter is rendered
+     * as before. A stored equality holds the driver's filter (final fields, an immutable value) or
+     * nothing of the caller's: a {@code Document} the caller changes later cannot change it.
+     *
+     * <p>Two equalities are the same tree when their fields are equal and their values are of one
+     * class and equal; both forms encode such a filter as {@code {field: value}}, so equal trees
+     * encode alike. An equality never equals a rendered filter: a read written another way gets a
+     * structure of its own, mapping to the same canonical key.
+     */
+    static final class Equality implements Bson {
+        static final Class<?> DRIVER_EQ;
+        private static final VarHandle FIELD;
+        private static final VarHandle VALUE;
+
+        static {
+            Class<?> type = null;
+            VarHandle field = null;
+            VarHandle value = null;
+            try {
+                Class<?> candidate = Class.forName("com.mongodb.client.model.Filters$SimpleEncodingFilter");
+                MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(candidate, MethodHandles.lookup());
+                field = lookup.findVarHandle(candidate, "fieldName", String.class);
+                value = lookup.findVarHandle(candidate, "value", Object.class);
+                type = candidate;
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                // another driver version or a module that is not open: every filter is rendered
+            }
+            DRIVER_EQ = type;
+            FIELD = field;
+            VALUE = value;
+        }
+
+        private final Bson filter;
+        private final String field;
+        private final Object value;
+
+        private Equality(Bson filter, String field, Object value) {
+            this.filter = filter;
+            this.field = field;
+            this.value = value;
+        }
+
+        /** The equality of a driver {@code Filters.eq}, or null when its value is not a common leaf. */
+        static Equality of(Bson filter) {
+            Object value = VALUE.get(filter);
+            String field = (String) FIELD.get(filter);
+            if (field == null || value == null || !commonLeaf(value.getClass())) {
+                return null;
+            }
+            return new Equality(filter, field, value);
+        }
+
+        /** The equality of a one-field Document, or null when its value is not a common leaf. */
+        static Equality of(Document document) {
+            Map.Entry<String, Object> entry = document.entrySet().iterator().next();
+            Object value = entry.getValue();
+            if (entry.getKey() == null || value == null || !commonLeaf(value.getClass())) {
+                return null;
+            }
+            return new Equality(null, entry.getKey(), value);
+        }
+
+        @Override
+        public <T> BsonDocument toBsonDocument(Class<T> documentClass, CodecRegistry codecRegistry) {
+            return (filter != null ? filter : new Document(field, value)).toBsonDocument(documentClass, codecRegistry);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Equality other
+                    && field.equals(other.field)
+                    && value.getClass() == other.value.getClass()
+                    && value.equals(other.value);
+        }
+
+        @Override
+        public int hashCode() {
+            return mix(field.hashCode(), value.hashCode());
+        }
+
+        @Override
+        public String toString() {
+            return "{" + field + ": " + value + "}";
+        }
+    }
+
     // ---- the structural walk: order- and class-sensitive, depth-bounded ----
 
     /** Thrown (without a stack trace) when a tree is deeper than MongoDB allows. */
@@ -229,7 +336,7 @@ final class ReadKey {
         // Exact classes first: the common leaves and documents cost one class comparison each,
         // where an interface check (Map, List) costs a scan of the class's interfaces.
         Class<?> type = value.getClass();
-        if (commonLeaf(type)) {
+        if (commonLeaf(type) || type == Equality.class) {
             return value.hashCode();
         }
         if (type == Document.class || type == BsonDocument.class || value instanceof Map<?, ?>) {
@@ -259,7 +366,7 @@ final class ReadKey {
             return false;
         }
         Class<?> type = a.getClass();
-        if (commonLeaf(type)) {
+        if (commonLeaf(type) || type == Equality.class) {
             return type == b.getClass() && a.equals(b);
         }
         if (type == Document.class || type == BsonDocument.class || a instanceof Map<?, ?>) {
@@ -316,7 +423,8 @@ final class ReadKey {
             BsonNull.class,
             BsonObjectId.class,
             BsonDateTime.class,
-            BsonDecimal128.class);
+            BsonDecimal128.class,
+            Equality.class);
 
     /**
      * The leaves filters are made of, by exact class (a few comparisons, where {@link #PLAIN}'s

@@ -212,6 +212,58 @@ class ReadKeyTest {
         }
     }
 
+    @Test
+    void aDriverEqualityIsKeyedByItsFieldAndValueWithoutRendering() {
+        assertThat(ReadKey.Equality.DRIVER_EQ)
+                .as("this driver's Filters.eq class is readable; if a driver upgrade changes it, every"
+                        + " Filters.eq hit renders its filter again (slower, still correct)")
+                .isNotNull();
+        assertThat(probe(eq("n", 1)))
+                .isEqualTo(probe(eq("n", 1)))
+                .isEqualTo(probe(eq("n", 1)).frozen());
+        assertThat(probe(eq("n", 1)).hashCode()).isEqualTo(probe(eq("n", 1)).hashCode());
+        assertThat(probe(eq("n", 1)))
+                .as("int and long")
+                .isNotEqualTo(probe(eq("n", 1L)))
+                .as("another value")
+                .isNotEqualTo(probe(eq("n", 2)))
+                .as("another field")
+                .isNotEqualTo(probe(eq("m", 1)))
+                .as("a string")
+                .isNotEqualTo(probe(eq("n", "1")))
+                .as("the same filter as a Document, a structure of two fields")
+                .isNotEqualTo(probe(new Document("n", 1).append("m", 1)));
+        assertThat(probe(new Document("n", 1)))
+                .as("the same filter as a one-field Document: the same equality")
+                .isEqualTo(probe(eq("n", 1)))
+                .isNotEqualTo(probe(new Document("n", 1L)));
+        assertThat(probe(eq("created", new Date(1_000))))
+                .as("a mutable value is rendered, and its structure is a copy")
+                .isEqualTo(probe(eq("created", new Date(1_000))));
+    }
+
+    @Test
+    void driverEqualitiesOfEveryKindGiveTheServersResults() {
+        assertThat(cached.find(eq("n", 1)).toList()).isEqualTo(direct(new Document("n", 1), new Document()));
+        assertThat(cached.find(eq("n", 1L)).toList()).isEqualTo(direct(new Document("n", 1L), new Document()));
+        assertThat(cached.find(eq("name", "a")).toList())
+                .extracting(d -> d.get("_id"))
+                .containsExactly(4);
+        assertThat(cached.find(eq("name", null)).toList())
+                .extracting(d -> d.get("_id"))
+                .containsExactlyInAnyOrder(1, 2);
+        assertThat(cached.find(eq("created", new Date(1_000))).toList())
+                .extracting(d -> d.get("_id"))
+                .containsExactly(1);
+        assertThat(cached.find(eq(3)).first()).extracting(d -> d.get("name")).isEqualTo("b");
+        int loaded = finds.get();
+
+        assertThat(cached.find(eq("n", 1)).toList()).hasSize(2);
+        assertThat(cached.find(eq("name", "a")).toList()).hasSize(1);
+        assertThat(cached.find(eq(3)).first()).isNotNull();
+        assertThat(finds).as("repeated equalities are hits").hasValue(loaded);
+    }
+
     private static ReadKey probe(org.bson.conversions.Bson filter) {
         return ReadKey.probe(ReadKey.Kind.FIND, null, null, filter, null, null, 0, 0);
     }
