@@ -72,6 +72,13 @@ import org.slf4j.LoggerFactory;
  * strikes, so they are not repeated: their futures fail with a {@link WriteFailedException} that
  * says so. Permanent failures go to the dead-letter handler and fail their futures.
  *
+ * <p><b>Cached reads.</b> A writer over a raw collection writes around any {@link CachedCollection}
+ * of that collection: for the wrapper its batches are writes made elsewhere, seen once cached reads
+ * expire. When the collection is also read through a wrapper, create the writer over the wrapper
+ * ({@link MongoPerf#batchWriter(CachedCollection)}): each batch then goes through the wrapper's
+ * {@code bulkWrite}, which invalidates every cached read it may have changed before the operations'
+ * futures complete.
+ *
  * <p>Thread-safe.
  *
  * @param <T> the document type
@@ -121,7 +128,13 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
 
     private static final BulkWriteOptions ORDERED = new BulkWriteOptions().ordered(true);
 
+    /** Where a batch is sent: the collection, or a cached collection in front of it. */
+    private interface BulkWrites<T> {
+        BulkWriteResult send(List<WriteModel<T>> models);
+    }
+
     private final MongoCollection<T> collection;
+    private final BulkWrites<T> bulkWrites;
     private final BatchProcessor<Op<T>> processor;
     private final LongAdder added = new LongAdder();
     private final LongAdder succeeded = new LongAdder();
@@ -129,10 +142,12 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
 
     private MongoBatchWriter(
             MongoCollection<T> collection,
+            BulkWrites<T> bulkWrites,
             PerfConfig config,
             Consumer<BatchProcessorBuilder<?>> options,
             DeadLetterHandler<WriteModel<T>> deadLetters) {
         this.collection = collection;
+        this.bulkWrites = bulkWrites;
         BatchProcessorBuilder<Op<T>> builder = BatchProcessors.builder(config, this::write)
                 .name("mongo-" + collection.getNamespace().getFullName())
                 .retryOn(MongoRetryPolicy.transientErrors())
@@ -176,7 +191,35 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
         requireNonNull(options, "options");
         requireNonNull(deadLetters, "deadLetters");
         DriverRequirement.check();
-        return new MongoBatchWriter<>(collection, config, options, deadLetters);
+        return new MongoBatchWriter<>(
+                collection, models -> collection.bulkWrite(models, ORDERED), config, options, deadLetters);
+    }
+
+    /**
+     * Creates a writer whose batches go through a cached collection: like {@link
+     * #create(MongoCollection, PerfConfig, Consumer, DeadLetterHandler)}, and each batch invalidates
+     * the wrapper's cached reads it may have changed (the wrapper's {@code bulkWrite}) before its
+     * operations' futures complete, so a read that starts after a future completed sees the write.
+     *
+     * @param collection the cached collection whose reads must see these writes
+     * @param config the configuration
+     * @param options adjusts the processor, e.g. {@code b -> b.batchSize(500)}
+     * @param deadLetters receives operations that failed for good
+     * @param <T> the document type
+     * @return a running writer
+     */
+    public static <T> MongoBatchWriter<T> create(
+            CachedCollection<T> collection,
+            PerfConfig config,
+            Consumer<BatchProcessorBuilder<?>> options,
+            DeadLetterHandler<WriteModel<T>> deadLetters) {
+        requireNonNull(collection, "collection");
+        requireNonNull(config, "config");
+        requireNonNull(options, "options");
+        requireNonNull(deadLetters, "deadLetters");
+        DriverRequirement.check();
+        return new MongoBatchWriter<>(
+                collection.unwrap(), models -> collection.bulkWrite(models, ORDERED), config, options, deadLetters);
     }
 
     @Override
@@ -281,7 +324,7 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
                 op.sends++;
             }
             try {
-                BulkWriteResult result = collection.bulkWrite(models, ORDERED);
+                BulkWriteResult result = bulkWrites.send(models);
                 for (int i = 0; i < sending.size(); i++) {
                     succeed(sending.get(i), outcome(sending.get(i), i, result));
                 }

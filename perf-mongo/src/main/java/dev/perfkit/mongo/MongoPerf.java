@@ -192,6 +192,48 @@ public final class MongoPerf {
     }
 
     /**
+     * Creates a batch writer like {@link #batchWriter(MongoCollection)} whose batches go through a
+     * cached collection, so that the wrapper's cached reads see them: each batch invalidates the
+     * reads it may have changed before its operations' futures complete. Use it when the collection
+     * written in batches is also read through {@code cached}; a writer over the raw collection is,
+     * for the wrapper, a write made elsewhere (seen once cached reads expire).
+     *
+     * @param collection the cached collection
+     * @param <T> the document type
+     * @return a running writer; close it to drain
+     */
+    public static <T> MongoBatchWriter<T> batchWriter(CachedCollection<T> collection) {
+        return batchWriter(collection, builder -> {});
+    }
+
+    /**
+     * Creates a batch writer like {@link #batchWriter(CachedCollection)}, with other settings (see
+     * {@link #batchWriter(MongoCollection, Consumer)}).
+     *
+     * @param collection the cached collection
+     * @param options adjusts the processor
+     * @param <T> the document type
+     * @return a running writer; close it to drain
+     */
+    public static <T> MongoBatchWriter<T> batchWriter(
+            CachedCollection<T> collection, Consumer<BatchProcessorBuilder<?>> options) {
+        requireNonNull(collection, "collection");
+        requireNonNull(options, "options");
+        return MongoBatchWriter.create(
+                collection,
+                Perf.getConfig(),
+                builder -> {
+                    builder.drainOnShutdown(true);
+                    options.accept(builder);
+                },
+                (models, cause) -> log.error(
+                        "{} write operations on {} failed for good",
+                        models.size(),
+                        collection.unwrap().getNamespace(),
+                        cause));
+    }
+
+    /**
      * Creates a batch writer with an explicit configuration and dead-letter handler.
      *
      * @param collection the collection

@@ -107,7 +107,11 @@ class MongoBatchWriterTest {
                 assertThat(document.get("_id")).isNotNull();
             }
             assertThat(users.find(eq("_id", document.get("_id"))).first()).isNotNull();
-            assertThatThrownBy(() -> MongoBatchWriter.create(null, config, b -> {}, (m, c) -> {}))
+            assertThatThrownBy(() ->
+                            MongoBatchWriter.create((MongoCollection<Document>) null, config, b -> {}, (m, c) -> {}))
+                    .hasMessage("collection");
+            assertThatThrownBy(() ->
+                            MongoBatchWriter.create((CachedCollection<Document>) null, config, b -> {}, (m, c) -> {}))
                     .hasMessage("collection");
         }
     }

@@ -457,8 +457,9 @@ final class BankBotSimulation {
                     .build();
             this.accounts = MongoPerf.cached(db.getCollection("accounts"), Duration.ofSeconds(30), cache);
             this.profiles = MongoPerf.cached(db.getCollection("users"), Duration.ofSeconds(30), cache);
+            // through the cached collection: the leaderboards' cached profile reads see each batch
             this.profileWrites = MongoBatchWriter.create(
-                    db.getCollection("users"),
+                    profiles,
                     PerfConfig.builder().meterRegistry(registry).build(),
                     b -> b.batchSize(100).maxDelay(Duration.ofMillis(20)),
                     (models, cause) -> {
