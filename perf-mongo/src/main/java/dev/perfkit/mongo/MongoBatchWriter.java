@@ -187,12 +187,17 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
             Consumer<BatchProcessorBuilder<?>> options,
             DeadLetterHandler<WriteModel<T>> deadLetters) {
         requireNonNull(collection, "collection");
+        checkSettings(config, options, deadLetters);
+        return new MongoBatchWriter<>(
+                collection, models -> collection.bulkWrite(models, ORDERED), config, options, deadLetters);
+    }
+
+    private static void checkSettings(
+            PerfConfig config, Consumer<BatchProcessorBuilder<?>> options, DeadLetterHandler<?> deadLetters) {
         requireNonNull(config, "config");
         requireNonNull(options, "options");
         requireNonNull(deadLetters, "deadLetters");
         DriverRequirement.check();
-        return new MongoBatchWriter<>(
-                collection, models -> collection.bulkWrite(models, ORDERED), config, options, deadLetters);
     }
 
     /**
@@ -214,10 +219,7 @@ public final class MongoBatchWriter<T> implements BatchProcessor<WriteModel<T>> 
             Consumer<BatchProcessorBuilder<?>> options,
             DeadLetterHandler<WriteModel<T>> deadLetters) {
         requireNonNull(collection, "collection");
-        requireNonNull(config, "config");
-        requireNonNull(options, "options");
-        requireNonNull(deadLetters, "deadLetters");
-        DriverRequirement.check();
+        checkSettings(config, options, deadLetters);
         return new MongoBatchWriter<>(
                 collection.unwrap(), models -> collection.bulkWrite(models, ORDERED), config, options, deadLetters);
     }

@@ -3,6 +3,7 @@ package dev.perfkit.mongo;
 import static java.util.Objects.requireNonNull;
 
 import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoNamespace;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.WriteModel;
 import dev.perfkit.Perf;
@@ -179,16 +180,8 @@ public final class MongoPerf {
     public static <T> MongoBatchWriter<T> batchWriter(
             MongoCollection<T> collection, Consumer<BatchProcessorBuilder<?>> options) {
         requireNonNull(collection, "collection");
-        requireNonNull(options, "options");
         return MongoBatchWriter.create(
-                collection,
-                Perf.getConfig(),
-                builder -> {
-                    builder.drainOnShutdown(true);
-                    options.accept(builder);
-                },
-                (models, cause) -> log.error(
-                        "{} write operations on {} failed for good", models.size(), collection.getNamespace(), cause));
+                collection, Perf.getConfig(), drainingOnShutdown(options), loggedFailures(collection.getNamespace()));
     }
 
     /**
@@ -218,19 +211,26 @@ public final class MongoPerf {
     public static <T> MongoBatchWriter<T> batchWriter(
             CachedCollection<T> collection, Consumer<BatchProcessorBuilder<?>> options) {
         requireNonNull(collection, "collection");
-        requireNonNull(options, "options");
         return MongoBatchWriter.create(
                 collection,
                 Perf.getConfig(),
-                builder -> {
-                    builder.drainOnShutdown(true);
-                    options.accept(builder);
-                },
-                (models, cause) -> log.error(
-                        "{} write operations on {} failed for good",
-                        models.size(),
-                        collection.unwrap().getNamespace(),
-                        cause));
+                drainingOnShutdown(options),
+                loggedFailures(collection.unwrap().getNamespace()));
+    }
+
+    /** The batch writers' defaults: drain on JVM shutdown, then the caller's options. */
+    private static Consumer<BatchProcessorBuilder<?>> drainingOnShutdown(Consumer<BatchProcessorBuilder<?>> options) {
+        requireNonNull(options, "options");
+        return builder -> {
+            builder.drainOnShutdown(true);
+            options.accept(builder);
+        };
+    }
+
+    /** Operations that failed for good, logged: the batch writers' default dead letters. */
+    private static <T> dev.perfkit.batch.DeadLetterHandler<WriteModel<T>> loggedFailures(MongoNamespace namespace) {
+        return (models, cause) ->
+                log.error("{} write operations on {} failed for good", models.size(), namespace, cause);
     }
 
     /**
