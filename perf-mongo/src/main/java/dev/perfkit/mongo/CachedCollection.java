@@ -374,6 +374,7 @@ public final class CachedCollection<T> {
         if (!precise) {
             return query.get();
         }
+        long startedAt = writeSequence.get(); // before the query: see rememberDropped
         ReadIndex.Pending pending = new ReadIndex.Pending(key, describe.apply(nothing));
         index.inFlight.add(pending);
         try {
@@ -381,7 +382,7 @@ public final class CachedCollection<T> {
             if (index.reads.size() >= ReadIndex.MAX_TRACKED) {
                 invalidateAll(); // too many to track: start over (conservative)
             }
-            ReadIndex.ReadInfo loaded = describe.apply(value);
+            ReadIndex.ReadInfo loaded = describe.apply(value).loadedAfter(startedAt);
             index.reads.put(key, loaded);
             // A write that raced this load stopped the cache from publishing it; if its documents
             // show that none of those writes can have changed it, it publishes itself.
@@ -590,6 +591,7 @@ public final class CachedCollection<T> {
         Set<String> touched = touchedOrUnknown(update); // once: judged before and after the write
         return update(
                 List.of(filter),
+                touched,
                 () -> collection.updateOne(filter, update, options),
                 r -> updated(filter, touched, r, options.getCollation()),
                 changesIdentity(touched, options.isUpsert()));
@@ -610,6 +612,7 @@ public final class CachedCollection<T> {
         Set<String> touched = touchedOrUnknown(update); // once: judged before and after the write
         return update(
                 List.of(filter),
+                touched,
                 () -> collection.updateMany(filter, update, options),
                 r -> updated(filter, touched, r, options.getCollation()),
                 changesIdentity(touched, options.isUpsert()));
@@ -685,6 +688,7 @@ public final class CachedCollection<T> {
         Set<String> touched = touchedOrUnknown(update);
         return update(
                 List.of(filter),
+                touched,
                 () -> collection.findOneAndUpdate(filter, update, options),
                 found -> foundAndChanged(filter, found, touched, options.isUpsert(), options.getCollation(), false),
                 changesIdentity(touched, options.isUpsert()));
@@ -778,8 +782,15 @@ public final class CachedCollection<T> {
                                     ? touchedOrUnknown(many.getUpdate())
                                     : null);
         }
+        Set<String> touchedByAny = new HashSet<>();
+        touched.forEach(fields -> {
+            if (fields != null) {
+                touchedByAny.addAll(fields);
+            }
+        });
         return writeAll(
                 filtersOf(models),
+                touchedByAny,
                 () -> collection.bulkWrite(models, options),
                 r -> r.wasAcknowledged() ? bulkEffects(models, touched) : List.of(ReadIndex.Effect.ALL),
                 bulkChangesIdentity(models, touched));
@@ -871,13 +882,17 @@ public final class CachedCollection<T> {
      * fails may have applied in part: everything is invalidated.
      */
     private <R> R write(Supplier<R> write, Function<R, ReadIndex.Effect> effectOf) {
-        return writeAll(List.of(), write, result -> List.of(effectOf.apply(result)), true);
+        return writeAll(List.of(), null, write, result -> List.of(effectOf.apply(result)), true);
     }
 
     /** {@link #write} for an update by {@code filters} that {@link #changesIdentity} tells about. */
     private <R> R update(
-            List<Bson> filters, Supplier<R> write, Function<R, ReadIndex.Effect> effectOf, boolean changesIdentity) {
-        return writeAll(filters, write, result -> List.of(effectOf.apply(result)), changesIdentity);
+            List<Bson> filters,
+            Set<String> touched,
+            Supplier<R> write,
+            Function<R, ReadIndex.Effect> effectOf,
+            boolean changesIdentity) {
+        return writeAll(filters, touched, write, result -> List.of(effectOf.apply(result)), changesIdentity);
     }
 
     /** The filters of a bulk write's updates (what a quiet bulk write may change). */
@@ -955,6 +970,7 @@ public final class CachedCollection<T> {
      */
     private <R> R writeAll(
             List<Bson> filters,
+            Set<String> touched,
             Supplier<R> write,
             Function<R, List<ReadIndex.Effect>> effectsOf,
             boolean changesIdentity) {
@@ -966,7 +982,9 @@ public final class CachedCollection<T> {
             if (changesIdentity) {
                 identityWritesRunning.incrementAndGet();
                 identityWriteEvents.incrementAndGet();
+                forgetLastKnown();
             } else {
+                touch(touched); // before it is sent: last known copies stop vouching for these fields
                 running = new QuietUpdate(filters);
                 quietUpdates.add(running);
                 quietBefore = identityWritesRunning.get() == 0;
@@ -994,13 +1012,48 @@ public final class CachedCollection<T> {
             return result;
         } finally {
             if (running != null) {
+                touch(touched); // again once it is done: a load started meanwhile may predate it
                 quietUpdates.remove(running);
             }
             if (tracked && changesIdentity) {
+                forgetLastKnown(); // copies remembered while it ran may predate it
                 identityWritesRunning.decrementAndGet();
                 identityWriteEvents.incrementAndGet();
             }
         }
+    }
+
+    // ---- last known copies (ReadIndex.lastKnownTarget)
+
+    /**
+     * Counts the starts and ends of writes: a load notes where it stood when it started, and a last
+     * known copy from that load vouches for a field only if no write that may change the field
+     * started or ended since.
+     */
+    private final AtomicLong writeSequence = new AtomicLong(1); // 0 is "not known" (ReadInfo.loadSequence)
+    /** By top-level field: where the sequence stood when a write that may change it last started or ended. */
+    private final ConcurrentHashMap<String, Long> touchedAt = new ConcurrentHashMap<>();
+    /** Where the sequence stood when a write that may change which document holds a unique value last ran. */
+    private final AtomicLong identityChangedAt = new AtomicLong();
+
+    private void touch(Set<String> fields) {
+        if (fields == null) {
+            forgetLastKnown(); // cannot tell which fields: no copy vouches for any
+            return;
+        }
+        long now = writeSequence.incrementAndGet();
+        for (String field : fields) {
+            touchedAt.merge(field, now, Math::max);
+        }
+    }
+
+    private long touchedSince(String field) {
+        return touchedAt.getOrDefault(field, 0L);
+    }
+
+    private void forgetLastKnown() {
+        identityChangedAt.accumulateAndGet(writeSequence.incrementAndGet(), Math::max);
+        index.forgetLastKnown();
     }
 
     /**
@@ -1085,10 +1138,7 @@ public final class CachedCollection<T> {
         for (ReadIndex.Effect change : changes) {
             targets.add(
                     identityQuiet && change.kind() == ReadIndex.EffectKind.UPDATE && change.touched() != null
-                            ? once(() -> trusted(
-                                    index.knownTarget(
-                                            change.filter(), uniqueFields().fields(), now, this::holdsExactly),
-                                    self))
+                            ? once(() -> trusted(knownOrLastKnownTarget(change.filter(), now), self))
                             : () -> null);
         }
         // A load that raced this write must not publish, unless its filter alone shows the write
@@ -1114,9 +1164,24 @@ public final class CachedCollection<T> {
             cache.invalidate(key);
         }
         for (Map.Entry<String, ReadIndex.ReadInfo> entry : affected) {
+            if (holdsExactly(entry.getKey(), entry.getValue())) {
+                index.rememberDropped(entry.getValue(), uniqueFields().fields());
+            }
             cache.invalidate(entry.getKey());
             index.reads.remove(entry.getKey(), entry.getValue());
         }
+    }
+
+    /**
+     * The one document an update by a unique field changed: as a cached read holds it, or else as a
+     * dropped read last knew it, with only the fields no write has touched since.
+     */
+    private Document knownOrLastKnownTarget(Document writeFilter, long now) {
+        Set<String> unique = uniqueFields().fields();
+        Document held = index.knownTarget(writeFilter, unique, now, this::holdsExactly);
+        return held != null
+                ? held
+                : index.lastKnownTarget(writeFilter, unique, now, identityChangedAt.get(), this::touchedSince);
     }
 
     /** Tells a running load of the writes its filter cannot clear; true if there were any. */
@@ -1191,6 +1256,7 @@ public final class CachedCollection<T> {
 
     /** Forgets every read, then drops every cached read of the collection (in that order: see ReadIndex). */
     private void invalidateAll() {
+        forgetLastKnown();
         poisonRunningLoads();
         index.reads.clear();
         long unused = cache.invalidatePrefix(sharedCache ? namespacePrefix : prefix);

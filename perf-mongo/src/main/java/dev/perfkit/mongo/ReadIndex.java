@@ -92,7 +92,28 @@ final class ReadIndex {
             List<Document> documents, // FIND only
             boolean partialDocuments, // a projection: documents lack fields
             long expiresAtNanos,
-            Document sort) {} // FIND: its sort, or null
+            Document sort, // FIND: its sort, or null
+            long loadSequence) { // the wrapper's write sequence when its load started; 0: unknown
+
+        /** This read, loaded from a query sent after the wrapper's write sequence stood at {@code sequence}. */
+        ReadInfo loadedAfter(long sequence) {
+            return new ReadInfo(
+                    kind,
+                    opaque,
+                    filter,
+                    filterRoots,
+                    sortRoots,
+                    projectedRoots,
+                    skips,
+                    limit,
+                    distinctRoot,
+                    documents,
+                    partialDocuments,
+                    expiresAtNanos,
+                    sort,
+                    sequence);
+        }
+    }
 
     /** What one write did. */
     record Effect(EffectKind kind, List<Document> inserted, Document filter, Set<String> touched) {
@@ -223,7 +244,8 @@ final class ReadIndex {
                 documents,
                 projection != null && !projection.isEmpty(),
                 System.nanoTime() + ttlNanos,
-                sort);
+                sort,
+                0L);
     }
 
     static ReadInfo count(Document filter, long ttlNanos) {
@@ -249,7 +271,8 @@ final class ReadIndex {
                 null,
                 false,
                 System.nanoTime() + ttlNanos,
-                null);
+                null,
+                0L);
     }
 
     /** A read that depends on its filter (and, for distinct, a field) but holds no documents. */
@@ -269,7 +292,8 @@ final class ReadIndex {
                 null,
                 false,
                 System.nanoTime() + ttlNanos,
-                null);
+                null,
+                0L);
     }
 
     /**
@@ -545,6 +569,9 @@ final class ReadIndex {
         if (!(key.getValue() instanceof Integer direction) || (direction != 1 && direction != -1)) {
             return false;
         }
+        if (!readable(changed, field)) {
+            return false;
+        }
         Object amount = known.incs.get(field);
         Object value = changed.get(field);
         BigDecimal by = number(amount);
@@ -616,18 +643,12 @@ final class ReadIndex {
             Set<String> uniqueFields,
             long now,
             java.util.function.BiPredicate<String, ReadInfo> published) {
-        if (writeFilter.size() != 1) {
+        Map.Entry<String, Object> clause = uniqueEquality(writeFilter, uniqueFields);
+        if (clause == null) {
             return null;
         }
-        Map.Entry<String, Object> clause = writeFilter.entrySet().iterator().next();
         String field = clause.getKey();
         Object value = clause.getValue();
-        if (value instanceof Map<?, ?> operators && operators.size() == 1 && operators.containsKey("$eq")) {
-            value = operators.get("$eq");
-        }
-        if (!uniqueFields.contains(field) || !isScalar(value)) {
-            return null;
-        }
         Document found = null;
         for (Map.Entry<String, ReadInfo> entry : reads.entrySet()) {
             ReadInfo read = entry.getValue();
@@ -648,6 +669,140 @@ final class ReadIndex {
             }
         }
         return found;
+    }
+
+    /**
+     * The field and value of a write filter that is one equality on a field no two documents share,
+     * or null.
+     */
+    private static Map.Entry<String, Object> uniqueEquality(Document writeFilter, Set<String> uniqueFields) {
+        if (writeFilter.size() != 1) {
+            return null;
+        }
+        Map.Entry<String, Object> clause = writeFilter.entrySet().iterator().next();
+        String field = clause.getKey();
+        Object value = clause.getValue();
+        if (value instanceof Map<?, ?> operators && operators.size() == 1 && operators.containsKey("$eq")) {
+            value = operators.get("$eq");
+        }
+        if (!uniqueFields.contains(field) || !isScalar(value)) {
+            return null;
+        }
+        return Map.entry(field, value);
+    }
+
+    // ---- last known copies
+
+    /**
+     * What a dropped read knew of one document: the copy it held and the wrapper's write sequence
+     * when its load started. A field of it is still known as long as no write through the wrapper
+     * that may change that field started or ended after that (see CachedCollection), and no write
+     * that may change which document holds a unique value ran since.
+     */
+    private record LastKnown(Document document, long sequence, long expiresAtNanos) {}
+
+    /** A unique field and a value of it, numbers of either integer type as a long. */
+    private record UniqueValue(String field, Object value) {
+        static UniqueValue of(String field, Object value) {
+            if (value instanceof Integer || value instanceof Long) {
+                return new UniqueValue(field, ((Number) value).longValue());
+            }
+            if (value instanceof String || value instanceof ObjectId) {
+                return new UniqueValue(field, value);
+            }
+            return null; // other types are not looked up: never known
+        }
+    }
+
+    private final ConcurrentHashMap<UniqueValue, LastKnown> lastKnown = new ConcurrentHashMap<>();
+
+    /**
+     * Remembers the documents of a read being dropped, by each unique field they hold: a write that
+     * later changes one of them by that field can still tell, from the fields no write has touched
+     * since, which reads it cannot concern (a member of another guild). Only whole documents of a
+     * published find whose load start is known.
+     */
+    void rememberDropped(ReadInfo read, Set<String> uniqueFields) {
+        if (read.kind() != Kind.FIND || read.partialDocuments() || read.loadSequence() <= 0) {
+            return;
+        }
+        if (lastKnown.size() >= MAX_TRACKED) {
+            lastKnown.clear(); // too many to keep: start over (they are only an optimization)
+        }
+        for (Document document : read.documents()) {
+            LastKnown copy = new LastKnown(document, read.loadSequence(), read.expiresAtNanos());
+            for (String field : uniqueFields) {
+                UniqueValue key = UniqueValue.of(field, document.get(field));
+                if (key != null) {
+                    lastKnown.merge(key, copy, (old, fresh) -> fresh.sequence() >= old.sequence() ? fresh : old);
+                }
+            }
+        }
+    }
+
+    /** Forgets every last known copy (an identity write, an invalidation of everything). */
+    void forgetLastKnown() {
+        lastKnown.clear();
+    }
+
+    /**
+     * The last known copy of the one document a write filter selects by a unique field, with the
+     * fields still known; null when there is none, it expired, or a write that may change which
+     * document holds a unique value started after its load did ({@code identitySequence}).
+     *
+     * @param touchedSince the write sequence at which a field was last touched (0: never)
+     */
+    Document lastKnownTarget(
+            Document writeFilter,
+            Set<String> uniqueFields,
+            long now,
+            long identitySequence,
+            java.util.function.ToLongFunction<String> touchedSince) {
+        Map.Entry<String, Object> clause = uniqueEquality(writeFilter, uniqueFields);
+        if (clause == null) {
+            return null;
+        }
+        UniqueValue key = UniqueValue.of(clause.getKey(), clause.getValue());
+        LastKnown known = key == null ? null : lastKnown.get(key);
+        if (known == null || now - known.expiresAtNanos() >= 0 || known.sequence() <= identitySequence) {
+            return null;
+        }
+        long sequence = known.sequence();
+        return new KnownFields(known.document(), field -> touchedSince.applyAsLong(field) < sequence);
+    }
+
+    /**
+     * A copy of a document of which only some top-level fields are known to be current: judging
+     * never proves anything from the others ({@link #fieldProvablyFails}, {@link
+     * #staysOutsideWindow}).
+     */
+    static final class KnownFields extends Document {
+        private static final long serialVersionUID = 1L;
+        private final transient java.util.function.Predicate<String> known;
+
+        KnownFields(Document document, java.util.function.Predicate<String> known) {
+            super(document);
+            this.known = known;
+        }
+
+        boolean knows(String field) {
+            return known.test(field);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return this == o;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(this);
+        }
+    }
+
+    /** Whether judging may read {@code field} of {@code document}: always, unless only some are known. */
+    private static boolean readable(Document document, String field) {
+        return !(document instanceof KnownFields partial) || partial.knows(field);
     }
 
     private static boolean certainlyEqual(Object a, Object b) {
@@ -779,6 +934,9 @@ final class ReadIndex {
     }
 
     private static boolean fieldProvablyFails(Object condition, Document document, String field, boolean partial) {
+        if (!readable(document, field)) {
+            return false;
+        }
         boolean present = document.containsKey(field);
         if (!present && partial) {
             return false;
