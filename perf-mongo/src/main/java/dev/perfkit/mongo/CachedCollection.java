@@ -866,6 +866,7 @@ public final class CachedCollection<T> {
      * @return the number of entries dropped
      */
     public long invalidate() {
+        forgetLastKnown(); // the writes made around the wrapper may have changed any field
         poisonRunningLoads();
         index.reads.clear();
         return cache.invalidatePrefix(sharedCache ? namespacePrefix : prefix);

@@ -112,6 +112,22 @@ class LastKnownCopyTest {
     }
 
     @Test
+    void invalidateAfterAWriteMadeAroundTheWrapperEndsEveryLastKnownCopy() {
+        assertThat(members.find(eq("u", "m")).first().getInteger("g")).isEqualTo(1);
+        members.updateOne(eq("u", "m"), inc("score", 2)); // m's read dropped: g = 1 last known
+        raw.updateOne(eq("u", "m"), set("g", 2)); // around the wrapper
+        members.invalidate(); // as documented for such writes
+        assertThat(topTwo(2)).extracting(d -> d.get("u")).containsExactly("a", "b");
+
+        members.updateOne(eq("u", "m"), inc("score", 20)); // 52: m now leads guild 2
+
+        assertThat(topTwo(2))
+                .isEqualTo(topTwoDirect(2))
+                .extracting(d -> d.get("u"))
+                .containsExactly("m", "a");
+    }
+
+    @Test
     void judgingReadsOnlyTheFieldsAPartialCopyKnows() {
         Document copy = member(4, "m", 1, 30);
         ReadIndex.KnownFields knowsGuildOnly = new ReadIndex.KnownFields(copy, Set.of("_id", "u", "g")::contains);
