@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The MongoDB the benchmarks talk to: an in-memory mongo-java-server on a random port, or the server
@@ -31,11 +32,16 @@ public final class EmbeddedMongo implements AutoCloseable {
      * @return the running server
      */
     public static EmbeddedMongo start(String uri) {
+        return start(uri, MongoServer::bindAndGetConnectionString);
+    }
+
+    /** The server of {@code uri}, or an embedded one bound by {@code bind} (which returns its connection string). */
+    private static EmbeddedMongo start(String uri, Function<MongoServer, String> bind) {
         if (uri != null && !uri.isBlank()) {
             return new EmbeddedMongo(null, uri);
         }
         MongoServer server = new MongoServer(new MemoryBackend());
-        return new EmbeddedMongo(server, server.bindAndGetConnectionString());
+        return new EmbeddedMongo(server, bind.apply(server));
     }
 
     /**
@@ -51,12 +57,10 @@ public final class EmbeddedMongo implements AutoCloseable {
      * @return the running server
      */
     public static EmbeddedMongo startForComparison(String uri) {
-        if (uri != null && !uri.isBlank()) {
-            return new EmbeddedMongo(null, uri);
-        }
-        MongoServer server = new MongoServer(new MemoryBackend());
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1, 1);
-        return new EmbeddedMongo(server, server.getConnectionString());
+        return start(uri, server -> {
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1, 1);
+            return server.getConnectionString();
+        });
     }
 
     /** Starts an embedded server unless {@code PERF_MONGO_URI} names a real one. */

@@ -1164,9 +1164,10 @@ public final class CachedCollection<T> {
         for (String key : racing) {
             cache.invalidate(key);
         }
+        Set<String> unique = affected.isEmpty() ? Set.of() : uniqueFields().fields();
         for (Map.Entry<String, ReadIndex.ReadInfo> entry : affected) {
             if (holdsExactly(entry.getKey(), entry.getValue())) {
-                index.rememberDropped(entry.getValue(), uniqueFields().fields());
+                index.rememberDropped(entry.getValue(), unique);
             }
             cache.invalidate(entry.getKey());
             index.reads.remove(entry.getKey(), entry.getValue());
@@ -1257,10 +1258,7 @@ public final class CachedCollection<T> {
 
     /** Forgets every read, then drops every cached read of the collection (in that order: see ReadIndex). */
     private void invalidateAll() {
-        forgetLastKnown();
-        poisonRunningLoads();
-        index.reads.clear();
-        long unused = cache.invalidatePrefix(sharedCache ? namespacePrefix : prefix);
+        long unused = invalidate();
     }
 
     @SuppressWarnings("unchecked")

@@ -605,9 +605,7 @@ final class ReadIndex {
      * of a double (about 1e-16 relative) or a decimal128 (1e-33).
      */
     private static BigDecimal roundingMargin(Object value, Object amount, BigDecimal result, BigDecimal last) {
-        boolean exact = (value instanceof Integer || value instanceof Long)
-                && (amount instanceof Integer || amount instanceof Long);
-        if (exact) {
+        if (integers(value, amount)) {
             return BigDecimal.ZERO;
         }
         return result.abs().max(last.abs()).multiply(RELATIVE_MARGIN).max(ABSOLUTE_MARGIN);
@@ -617,11 +615,15 @@ final class ReadIndex {
     /** Near zero, a double's rounding is absolute: nothing smaller is treated as apart. */
     private static final BigDecimal ABSOLUTE_MARGIN = new BigDecimal("1e-300");
 
+    /** Whether a field's value and an {@code $inc} amount are both integers (MongoDB adds them exactly). */
+    private static boolean integers(Object value, Object amount) {
+        return (value instanceof Integer || value instanceof Long)
+                && (amount instanceof Integer || amount instanceof Long);
+    }
+
     /** Whether an integer result stays in the integer type MongoDB keeps (doubles and decimals always do). */
     private static boolean fits(Object value, Object amount, BigDecimal result) {
-        boolean integral = (value instanceof Integer || value instanceof Long)
-                && (amount instanceof Integer || amount instanceof Long);
-        if (!integral) {
+        if (!integers(value, amount)) {
             return true;
         }
         boolean ints = value instanceof Integer && amount instanceof Integer;

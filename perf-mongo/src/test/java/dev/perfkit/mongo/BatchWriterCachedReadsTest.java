@@ -14,6 +14,7 @@ import dev.perfkit.PerfConfig;
 import dev.perfkit.cache.caffeine.CaffeineQueryCache;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.Document;
@@ -74,6 +75,24 @@ class BatchWriterCachedReadsTest {
                             new Document("_id", 9).append("xp", 0).append("guild", 1)))
                     .get(30, TimeUnit.SECONDS);
             assertThat(members.countDocuments(eq("guild", 1))).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void aBatchThatFailsPartWayStillLeavesNoStaleReadOfWhatItApplied() throws Exception {
+        assertThat(members.find(eq("_id", 1)).first().getInteger("xp")).isZero();
+
+        try (MongoBatchWriter<Document> writer =
+                MongoBatchWriter.create(members, config, b -> b.batchSize(10), (models, cause) -> {})) {
+            CompletableFuture<Void> credit = writer.add(new UpdateOneModel<>(eq("_id", 1), inc("xp", 5)));
+            CompletableFuture<Void> duplicate = writer.add(new InsertOneModel<>(new Document("_id", 2)));
+            CompletableFuture.allOf(credit, duplicate).handle((v, t) -> null).get(30, TimeUnit.SECONDS);
+
+            assertThat(credit).isCompleted().isNotCompletedExceptionally();
+            assertThat(duplicate).isCompletedExceptionally();
+            assertThat(members.find(eq("_id", 1)).first().getInteger("xp"))
+                    .as("the applied half of a failed bulk write")
+                    .isEqualTo(5);
         }
     }
 

@@ -39,6 +39,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntUnaryOperator;
 import org.bson.BsonValue;
 import org.bson.Document;
 import org.bson.conversions.Bson;
@@ -270,6 +271,21 @@ class CachedCollectionDifferentialTest {
     }
 
     /**
+     * Members {@code _id} 0 to {@code count - 1}, with a unique {@code u} (from {@code firstU}), a
+     * group {@code g} (the id modulo {@code groups}) and a {@code score}.
+     */
+    private static void seedMembers(
+            MongoCollection<Document> raw, int count, int firstU, int groups, IntUnaryOperator score) {
+        raw.createIndex(Indexes.ascending("u"), new IndexOptions().unique(true));
+        for (int id = 0; id < count; id++) {
+            raw.insertOne(new Document("_id", id)
+                    .append("u", firstU + id)
+                    .append("g", id % groups)
+                    .append("score", score.applyAsInt(id)));
+        }
+    }
+
+    /**
      * One ranking under score changes of members outside it, where perfkit keeps the ranking when
      * the change cannot carry the member past the window's last document: small groups, scores
      * close together (ties), members read one by one (so their documents are known), and amounts
@@ -284,14 +300,8 @@ class CachedCollectionDifferentialTest {
                 CaffeineQueryCache cache = cache()) {
             MongoCollection<Document> raw =
                     MongoTestSupport.freshDatabase(client).getCollection("ranking");
-            raw.createIndex(Indexes.ascending("u"), new IndexOptions().unique(true));
             int members = 12;
-            for (int id = 0; id < members; id++) {
-                raw.insertOne(new Document("_id", id)
-                        .append("u", 1_000 + id)
-                        .append("g", id % 2)
-                        .append("score", random.nextInt(15)));
-            }
+            seedMembers(raw, members, 1_000, 2, id -> random.nextInt(15));
             CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofHours(1), cache);
             int rankings = 0;
             for (int op = 0; op < 6_000; op++) {
@@ -346,14 +356,8 @@ class CachedCollectionDifferentialTest {
                 CaffeineQueryCache cache = cache()) {
             MongoCollection<Document> raw =
                     MongoTestSupport.freshDatabase(client).getCollection("leaderboard");
-            raw.createIndex(Indexes.ascending("u"), new IndexOptions().unique(true));
             int members = 30;
-            for (int id = 0; id < members; id++) {
-                raw.insertOne(new Document("_id", id)
-                        .append("u", 1_000 + id)
-                        .append("g", id % 4)
-                        .append("score", random.nextInt(20)));
-            }
+            seedMembers(raw, members, 1_000, 4, id -> random.nextInt(20));
             CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofHours(1), cache);
             int nextId = members;
             int reads = 0;
@@ -509,13 +513,7 @@ class CachedCollectionDifferentialTest {
                 CaffeineQueryCache cache = cache()) {
             MongoCollection<Document> raw =
                     MongoTestSupport.freshDatabase(client).getCollection("moves");
-            raw.createIndex(Indexes.ascending("u"), new IndexOptions().unique(true));
-            for (int id = 0; id < 12; id++) {
-                raw.insertOne(new Document("_id", id)
-                        .append("u", 100 + id)
-                        .append("g", id % 3)
-                        .append("score", id % 5));
-            }
+            seedMembers(raw, 12, 100, 3, id -> id % 5);
             CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofHours(1), cache);
             // with group moves only, rank by the score alone: the window rules then apply too
             Bson ranking = uniqueMoves

@@ -154,20 +154,17 @@ class RacingLoadTest {
         duringTheNextLoad(() -> accounts.insertOne(
                 new Document("_id", 5).append("user_id", 5).append("guild", 8).append("balance", 900)));
 
-        assertThat(accounts.find(eq("guild", 8))
-                        .sort(descending("balance"))
-                        .limit(1)
-                        .toList())
-                .extracting(d -> d.get("user_id"))
-                .containsExactly(4);
+        assertThat(richestOfGuild8()).extracting(d -> d.get("user_id")).containsExactly(4);
         assertThat(armed.get()).isNull();
 
-        assertThat(accounts.find(eq("guild", 8))
-                        .sort(descending("balance"))
-                        .limit(1)
-                        .toList())
-                .extracting(d -> d.get("user_id"))
-                .containsExactly(5);
+        assertThat(richestOfGuild8()).extracting(d -> d.get("user_id")).containsExactly(5);
+    }
+
+    private List<Document> richestOfGuild8() {
+        return accounts.find(eq("guild", 8))
+                .sort(descending("balance"))
+                .limit(1)
+                .toList();
     }
 
     @Test
