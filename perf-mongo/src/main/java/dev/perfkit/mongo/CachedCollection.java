@@ -872,6 +872,46 @@ public final class CachedCollection<T> {
         return cache.invalidatePrefix(sharedCache ? namespacePrefix : prefix);
     }
 
+    /**
+     * Starts invalidating this wrapper's cached reads on the writes made elsewhere (another process,
+     * the shell), as the collection's change stream reports them: precisely, by the same rules as
+     * the wrapper's own writes. Needs a replica set or a sharded cluster; elsewhere the returned
+     * listener is {@link ChangeStreamInvalidator.State#UNAVAILABLE} and says why, and the TTL stays
+     * the bound. Opening the stream invalidates what was cached before it. Close the listener to stop.
+     *
+     * @return the running listener (or one that tells why it cannot run)
+     */
+    public ChangeStreamInvalidator watchChanges() {
+        return ChangeStreamInvalidator.start(this, collection, ChangeStreamInvalidator.DEFAULT_MAX_IDLE_PAUSE);
+    }
+
+    /**
+     * Applies a write made elsewhere, as its change event describes it: like a write through the
+     * wrapper that has just returned. {@code touched}: the fields an update named (null: unknown).
+     */
+    void changedElsewhere(ReadIndex.Effect effect, Set<String> touched) {
+        if (!precise || effect.kind() == ReadIndex.EffectKind.ALL) {
+            invalidateAll();
+            return;
+        }
+        boolean identity = effect.kind() != ReadIndex.EffectKind.UPDATE || changesIdentity(touched, false);
+        if (identity) {
+            // As an identity write through the wrapper: updates running beside it stop trusting
+            // cached copies, and no last known copy vouches for anything it may have changed.
+            identityWriteEvents.incrementAndGet();
+            forgetLastKnown();
+        } else {
+            touch(touched); // last known copies stop vouching for the fields it changed
+        }
+        try {
+            apply(List.of(effect), false, null);
+        } finally {
+            if (identity) {
+                identityWriteEvents.incrementAndGet();
+            }
+        }
+    }
+
     /** Returns the wrapped collection, for operations the wrapper does not offer (they bypass the cache). */
     public MongoCollection<T> unwrap() {
         return collection;

@@ -1,0 +1,282 @@
+package dev.perfkit.mongo;
+
+import static com.mongodb.client.model.Filters.eq;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Updates;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import dev.perfkit.cache.caffeine.CaffeineQueryCache;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The change-stream listener against the embedded server with its oplog enabled (or the server of
+ * {@code PERF_MONGO_URI}): writes made around the wrapper reach its cached reads once their events
+ * are applied, precisely where the event names its document; a server without change streams is
+ * reported, not failed on.
+ */
+class ChangeStreamInvalidatorTest {
+    private static MongoServer server;
+    private static String connectionString;
+
+    @BeforeAll
+    static void startServerWithOplog() {
+        String uri = System.getenv("PERF_MONGO_URI");
+        if (uri != null && !uri.isBlank()) {
+            connectionString = uri; // a replica set, for the events to flow
+            return;
+        }
+        MemoryBackend backend = new MemoryBackend();
+        backend.enableOplog();
+        server = new MongoServer(backend);
+        connectionString = server.bindAndGetConnectionString();
+    }
+
+    @AfterAll
+    static void stopServer() {
+        if (server != null) {
+            server.shutdownNow();
+        }
+    }
+
+    static MongoClient client(AtomicInteger finds) {
+        return MongoClients.create(MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString(connectionString))
+                .applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(5, TimeUnit.SECONDS))
+                .addCommandListener(new com.mongodb.event.CommandListener() {
+                    @Override
+                    public void commandStarted(com.mongodb.event.CommandStartedEvent event) {
+                        if (event.getCommandName().equals("find")) {
+                            finds.incrementAndGet();
+                        }
+                    }
+                })
+                .build());
+    }
+
+    /** Waits until every event of the writes made so far has been applied (no sleep: polls are counted). */
+    static void caughtUp(ChangeStreamInvalidator invalidator) {
+        long mark = invalidator.pollsStarted();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            invalidator.wakeUp();
+            return invalidator.caughtUpSince(mark);
+        });
+    }
+
+    private static void members(MongoCollection<Document> raw) {
+        for (int id = 0; id < 10; id++) {
+            raw.insertOne(new Document("_id", id).append("g", id % 2).append("balance", 100));
+        }
+    }
+
+    @Test
+    void serverWithoutChangeStreams_isReportedWithItsReason_andReadsStillWork() {
+        MongoServer plain = new MongoServer(new MemoryBackend()); // no oplog: no change streams
+        try (MongoClient client = MongoClients.create(plain.bindAndGetConnectionString());
+                CaffeineQueryCache cache = MongoTestSupport.cache("no-streams")) {
+            MongoCollection<Document> raw = client.getDatabase("plain").getCollection("members");
+            members(raw);
+            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
+            ChangeStreamInvalidator invalidator = cached.watchChanges();
+            assertThat(invalidator.state()).isEqualTo(ChangeStreamInvalidator.State.UNAVAILABLE);
+            assertThat(invalidator.unavailableReason()).hasValueSatisfying(reason -> assertThat(reason)
+                    .contains("Change streams are not available for plain.members")
+                    .contains("replica set")
+                    .contains("once they expire"));
+            assertThat(cached.find(eq("g", 1)).toList()).hasSize(5);
+            invalidator.close();
+            invalidator.close(); // twice is fine
+            assertThat(invalidator.state()).isEqualTo(ChangeStreamInvalidator.State.CLOSED);
+            assertThat(invalidator.unavailableReason()).isPresent();
+        } finally {
+            plain.shutdownNow();
+        }
+    }
+
+    @Test
+    void outsideInsertDeleteAndReplace_refreshOnlyTheReadsTheyCanChange() {
+        AtomicInteger finds = new AtomicInteger();
+        try (MongoClient client = client(finds);
+                CaffeineQueryCache cache = MongoTestSupport.cache("streams-precise")) {
+            MongoCollection<Document> raw =
+                    MongoTestSupport.freshDatabase(client).getCollection("members");
+            members(raw);
+            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
+            try (ChangeStreamInvalidator invalidator = cached.watchChanges()) {
+                assertThat(invalidator.state()).isEqualTo(ChangeStreamInvalidator.State.RUNNING);
+                assertThat(invalidator.fullInvalidations()).isEqualTo(1); // opening drops what predates it
+                List<Document> odd = cached.find(eq("g", 1)).toList();
+                List<Document> even = cached.find(eq("g", 0)).toList();
+                Document seven = cached.find(eq("_id", 7)).first();
+                assertThat(odd).hasSize(5);
+                int loads = finds.get();
+
+                // An insert into group 1: only group 1's read can change.
+                raw.insertOne(new Document("_id", 11).append("g", 1).append("balance", 5));
+                caughtUp(invalidator);
+                assertThat(cached.find(eq("g", 1)).toList()).hasSize(6);
+                assertThat(cached.find(eq("g", 0)).toList()).isEqualTo(even);
+                assertThat(cached.find(eq("_id", 7)).first()).isEqualTo(seven);
+                assertThat(finds.get()).as("group 1 reloaded, the others kept").isEqualTo(loads + 1);
+
+                // A delete of _id 4 (group 0): group 0's read holds it; _id 7's read cannot match it.
+                raw.deleteOne(eq("_id", 4));
+                caughtUp(invalidator);
+                assertThat(cached.find(eq("g", 0)).toList()).hasSize(4);
+                assertThat(cached.find(eq("_id", 7)).first()).isEqualTo(seven);
+                assertThat(finds.get()).isEqualTo(loads + 2);
+
+                // A replacement of _id 7: its read is dropped, and so is each group's (it may now match either).
+                raw.replaceOne(eq("_id", 7), new Document("g", 0).append("balance", 1));
+                caughtUp(invalidator);
+                assertThat(cached.find(eq("_id", 7)).first()).containsEntry("balance", 1);
+                assertThat(cached.find(eq("g", 0)).toList()).hasSize(5);
+                assertThat(cached.find(eq("g", 1)).toList()).hasSize(5);
+                assertThat(invalidator.eventsApplied()).isEqualTo(3);
+                assertThat(invalidator.fullInvalidations()).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void outsideUpdate_showsInCachedReads() {
+        AtomicInteger finds = new AtomicInteger();
+        try (MongoClient client = client(finds);
+                CaffeineQueryCache cache = MongoTestSupport.cache("streams-update")) {
+            MongoCollection<Document> raw =
+                    MongoTestSupport.freshDatabase(client).getCollection("members");
+            members(raw);
+            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
+            try (ChangeStreamInvalidator invalidator = cached.watchChanges()) {
+                assertThat(cached.find(eq("_id", 3)).first()).containsEntry("balance", 100);
+                long full = invalidator.fullInvalidations();
+                raw.updateOne(eq("_id", 3), Updates.inc("balance", 50));
+                caughtUp(invalidator);
+                assertThat(cached.find(eq("_id", 3)).first()).containsEntry("balance", 150);
+                if (server != null) {
+                    // The embedded server's update events do not name their document: all is dropped.
+                    assertThat(invalidator.fullInvalidations()).isEqualTo(full + 1);
+                }
+            }
+        }
+    }
+
+    @Test
+    void closedListener_appliesNothingMore_andItsThreadEnds() {
+        AtomicInteger finds = new AtomicInteger();
+        try (MongoClient client = client(finds);
+                CaffeineQueryCache cache = MongoTestSupport.cache("streams-closed")) {
+            MongoCollection<Document> raw =
+                    MongoTestSupport.freshDatabase(client).getCollection("members");
+            members(raw);
+            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
+            ChangeStreamInvalidator invalidator = cached.watchChanges();
+            raw.insertOne(new Document("_id", 20).append("g", 0));
+            caughtUp(invalidator);
+            invalidator.close();
+            assertThat(invalidator.state()).isEqualTo(ChangeStreamInvalidator.State.CLOSED);
+            assertThat(invalidator.listening()).isFalse();
+            long applied = invalidator.eventsApplied();
+            assertThat(cached.find(eq("g", 0)).toList()).hasSize(6);
+            raw.insertOne(new Document("_id", 21).append("g", 0));
+            // Closed: the TTL is the bound again, so the cached read stays as it was.
+            assertThat(cached.find(eq("g", 0)).toList()).hasSize(6);
+            assertThat(invalidator.eventsApplied()).isEqualTo(applied);
+        }
+    }
+
+    @Test
+    void closeRacingTheListener_alwaysEndsIt() throws Exception {
+        AtomicInteger finds = new AtomicInteger();
+        try (MongoClient client = client(finds);
+                CaffeineQueryCache cache = MongoTestSupport.cache("streams-race")) {
+            MongoCollection<Document> raw =
+                    MongoTestSupport.freshDatabase(client).getCollection("members");
+            members(raw);
+            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
+            Thread writer = new Thread(() -> {
+                for (int i = 0; i < 2_000 && !Thread.currentThread().isInterrupted(); i++) {
+                    raw.insertOne(new Document("_id", 1_000 + i).append("g", i % 2));
+                }
+            });
+            writer.start();
+            try {
+                for (int round = 0; round < 20; round++) {
+                    ChangeStreamInvalidator invalidator = cached.watchChanges();
+                    assertThat(cached.find(eq("g", round % 2)).toList()).isNotEmpty();
+                    invalidator.close();
+                    assertThat(invalidator.listening()).as("round %d", round).isFalse();
+                    assertThat(invalidator.state()).isEqualTo(ChangeStreamInvalidator.State.CLOSED);
+                }
+            } finally {
+                writer.interrupt();
+                writer.join();
+            }
+        }
+    }
+
+    @Test
+    void serverRestart_resumesWhereItStopped_withoutDroppingEverything() {
+        MemoryBackend backend = new MemoryBackend() {
+            @Override
+            public void close() {
+                // keep the data (and the oplog) across the restart, like a disk
+            }
+        };
+        backend.enableOplog();
+        MongoServer first = new MongoServer(backend);
+        InetSocketAddress address = first.bind();
+        MongoServer second = null;
+        MongoClientSettings settings = MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString("mongodb://localhost:" + address.getPort()))
+                .applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(500, TimeUnit.MILLISECONDS))
+                .applyToSocketSettings(socket -> socket.connectTimeout(500, TimeUnit.MILLISECONDS))
+                .build();
+        try (MongoClient client = MongoClients.create(settings);
+                CaffeineQueryCache cache = MongoTestSupport.cache("streams-restart")) {
+            MongoCollection<Document> raw = client.getDatabase("restart").getCollection("members");
+            members(raw);
+            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
+            try (ChangeStreamInvalidator invalidator = cached.watchChanges()) {
+                raw.insertOne(new Document("_id", 30).append("g", 0)); // its event gives a resume position
+                caughtUp(invalidator);
+                long full = invalidator.fullInvalidations();
+                assertThat(cached.find(eq("g", 1)).toList()).hasSize(5);
+
+                first.shutdownNow();
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> invalidator.state() == ChangeStreamInvalidator.State.RECONNECTING);
+                second = new MongoServer(backend);
+                second.bind("localhost", address.getPort());
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> invalidator.state() == ChangeStreamInvalidator.State.RUNNING);
+
+                raw.insertOne(new Document("_id", 31).append("g", 1));
+                caughtUp(invalidator);
+                assertThat(cached.find(eq("g", 1)).toList()).hasSize(6);
+                assertThat(invalidator.fullInvalidations())
+                        .as("resumed after its last event: nothing was missed, nothing dropped wholesale")
+                        .isEqualTo(full);
+            }
+        } finally {
+            first.shutdownNow();
+            if (second != null) {
+                second.shutdownNow();
+            }
+        }
+    }
+}
