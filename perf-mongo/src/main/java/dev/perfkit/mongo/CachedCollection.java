@@ -82,7 +82,7 @@ import org.slf4j.LoggerFactory;
  * filter, or once loaded its documents, show the write cannot have changed it (docs/mongo.md): a
  * read after a write through the wrapper never sees data from before the write. Writes made elsewhere —
  * another wrapper instance, another process, the shell — show once the entries expire after {@code
- * ttl}.
+ * ttl}, or, on a replica set, once their change event is applied ({@link #watchChanges()}).
  *
  * <p><b>Scope.</b> Each wrapper's entries are its own (the key carries a number unique to the
  * wrapper, its document class, read preference and read concern): two clients on different servers

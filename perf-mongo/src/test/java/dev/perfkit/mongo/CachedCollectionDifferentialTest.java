@@ -56,9 +56,9 @@ class CachedCollectionDifferentialTest {
     private static final int OPERATIONS = 100_000;
 
     /** One read a bot makes again and again. */
-    private record ReadSpec(int kind, Bson filter, Bson sort, int skip, int limit, Bson projection) {}
+    record ReadSpec(int kind, Bson filter, Bson sort, int skip, int limit, Bson projection) {}
 
-    private static CaffeineQueryCache cache() {
+    static CaffeineQueryCache cache() {
         return CaffeineQueryCache.builder()
                 .name("differential")
                 .maxSize(100_000)
@@ -67,7 +67,7 @@ class CachedCollectionDifferentialTest {
                 .build();
     }
 
-    private static Object value(SplittableRandom random) {
+    static Object value(SplittableRandom random) {
         return switch (random.nextInt(10)) {
             case 0 -> (double) random.nextInt(4);
             case 1 -> (long) random.nextInt(4);
@@ -78,7 +78,7 @@ class CachedCollectionDifferentialTest {
         };
     }
 
-    private static Document document(int id, SplittableRandom random) {
+    static Document document(int id, SplittableRandom random) {
         Document document = new Document("_id", id);
         for (String field : List.of("a", "b", "c")) {
             if (random.nextInt(8) != 0) { // sometimes missing
@@ -88,7 +88,7 @@ class CachedCollectionDifferentialTest {
         return document.append("g", random.nextInt(3)).append("u", id); // u: unique index
     }
 
-    private static Bson filter(SplittableRandom random) {
+    static Bson filter(SplittableRandom random) {
         String field = List.of("a", "b", "c", "g").get(random.nextInt(4));
         Object literal = random.nextInt(6) == 0 ? (random.nextBoolean() ? "x" : 1.0) : random.nextInt(4);
         return switch (random.nextInt(10)) {
@@ -104,7 +104,7 @@ class CachedCollectionDifferentialTest {
         };
     }
 
-    private static Bson update(SplittableRandom random) {
+    static Bson update(SplittableRandom random) {
         // "u" rarely: moving a unique value (mostly a duplicate-key failure) changes which document
         // an equality on it names
         String field =
@@ -134,6 +134,59 @@ class CachedCollectionDifferentialTest {
         };
     }
 
+    /** A random read, as a bot repeats it. */
+    static ReadSpec readSpec(SplittableRandom random) {
+        Bson sort =
+                switch (random.nextInt(4)) {
+                    case 0 -> Sorts.ascending("_id");
+                    case 1 -> Sorts.orderBy(Sorts.descending("g"), Sorts.ascending("_id"));
+                    case 2 -> Sorts.orderBy(Sorts.descending("a"), Sorts.ascending("_id")); // a leaderboard
+                    default -> null; // the server's natural order
+                };
+        return new ReadSpec(
+                random.nextInt(11),
+                filter(random),
+                sort,
+                random.nextInt(4) == 0 ? 1 : 0,
+                random.nextInt(3) == 0 ? 3 : 0,
+                random.nextInt(4) == 0 ? Projections.include("a", "g") : null);
+    }
+
+    /** Makes a read through the wrapper and directly, and asserts both are equal. */
+    static void assertSameRead(
+            CachedCollection<Document> cached, MongoCollection<Document> raw, ReadSpec spec, String context) {
+        Bson filter = spec.filter();
+        if (spec.kind() < 6) {
+            CachedFind<Document> find = cached.find(filter).skip(spec.skip()).limit(spec.limit());
+            var direct = raw.find(filter).skip(spec.skip()).limit(spec.limit());
+            if (spec.sort() != null) {
+                find = find.sort(spec.sort());
+                direct = direct.sort(spec.sort());
+            }
+            if (spec.projection() != null) {
+                find = find.projection(spec.projection());
+                direct = direct.projection(spec.projection());
+            }
+            assertThat(find.toList()).as(context).isEqualTo(direct.into(new ArrayList<>()));
+        } else if (spec.kind() < 8) {
+            assertThat(cached.countDocuments(filter)).as(context).isEqualTo(raw.countDocuments(filter));
+        } else if (spec.kind() == 10) {
+            List<Bson> pipeline = List.of(
+                    Aggregates.match(filter),
+                    Aggregates.group("$g", Accumulators.sum("n", 1)),
+                    Aggregates.sort(Sorts.ascending("_id")));
+            assertThat(cached.aggregate(pipeline))
+                    .as(context)
+                    .isEqualTo(raw.aggregate(pipeline).into(new ArrayList<>()));
+        } else {
+            List<BsonValue> viaCache = new ArrayList<>(cached.distinct("g", filter, BsonValue.class));
+            List<BsonValue> direct = raw.distinct("g", filter, BsonValue.class).into(new ArrayList<>());
+            viaCache.sort(Comparator.comparing(String::valueOf));
+            direct.sort(Comparator.comparing(String::valueOf));
+            assertThat(viaCache).as(context).isEqualTo(direct);
+        }
+    }
+
     @Test
     void randomReadsAndWrites_cachedReadsEqualDirectReads() {
         long seed = System.nanoTime();
@@ -151,20 +204,7 @@ class CachedCollectionDifferentialTest {
             CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofHours(1), cache);
             List<ReadSpec> specs = new ArrayList<>();
             for (int i = 0; i < 60; i++) {
-                Bson sort =
-                        switch (random.nextInt(4)) {
-                            case 0 -> Sorts.ascending("_id");
-                            case 1 -> Sorts.orderBy(Sorts.descending("g"), Sorts.ascending("_id"));
-                            case 2 -> Sorts.orderBy(Sorts.descending("a"), Sorts.ascending("_id")); // a leaderboard
-                            default -> null; // the server's natural order
-                        };
-                specs.add(new ReadSpec(
-                        random.nextInt(11),
-                        filter(random),
-                        sort,
-                        random.nextInt(4) == 0 ? 1 : 0,
-                        random.nextInt(3) == 0 ? 3 : 0,
-                        random.nextInt(4) == 0 ? Projections.include("a", "g") : null));
+                specs.add(readSpec(random));
             }
             int nextId = 1_000;
             int reads = 0;
@@ -175,38 +215,7 @@ class CachedCollectionDifferentialTest {
                 if (roll < 60) {
                     reads++;
                     ReadSpec spec = specs.get(random.nextInt(specs.size())); // a bot repeats its reads
-                    Bson filter = spec.filter();
-                    if (spec.kind() < 6) {
-                        CachedFind<Document> find =
-                                cached.find(filter).skip(spec.skip()).limit(spec.limit());
-                        var direct = raw.find(filter).skip(spec.skip()).limit(spec.limit());
-                        if (spec.sort() != null) {
-                            find = find.sort(spec.sort());
-                            direct = direct.sort(spec.sort());
-                        }
-                        if (spec.projection() != null) {
-                            find = find.projection(spec.projection());
-                            direct = direct.projection(spec.projection());
-                        }
-                        assertThat(find.toList()).as(context).isEqualTo(direct.into(new ArrayList<>()));
-                    } else if (spec.kind() < 8) {
-                        assertThat(cached.countDocuments(filter)).as(context).isEqualTo(raw.countDocuments(filter));
-                    } else if (spec.kind() == 10) {
-                        List<Bson> pipeline = List.of(
-                                Aggregates.match(filter),
-                                Aggregates.group("$g", Accumulators.sum("n", 1)),
-                                Aggregates.sort(Sorts.ascending("_id")));
-                        assertThat(cached.aggregate(pipeline))
-                                .as(context)
-                                .isEqualTo(raw.aggregate(pipeline).into(new ArrayList<>()));
-                    } else {
-                        List<BsonValue> viaCache = new ArrayList<>(cached.distinct("g", filter, BsonValue.class));
-                        List<BsonValue> direct =
-                                raw.distinct("g", filter, BsonValue.class).into(new ArrayList<>());
-                        viaCache.sort(Comparator.comparing(String::valueOf));
-                        direct.sort(Comparator.comparing(String::valueOf));
-                        assertThat(viaCache).as(context).isEqualTo(direct);
-                    }
+                    assertSameRead(cached, raw, spec, context);
                 } else {
                     try { // random writes fail at times ($inc on a string, duplicate keys): fine
                         switch (random.nextInt(12)) {

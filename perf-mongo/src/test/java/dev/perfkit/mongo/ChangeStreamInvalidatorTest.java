@@ -19,8 +19,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,51 +28,14 @@ import org.junit.jupiter.api.Test;
  * reported, not failed on.
  */
 class ChangeStreamInvalidatorTest {
-    private static MongoServer server;
-    private static String connectionString;
-
-    @BeforeAll
-    static void startServerWithOplog() {
-        String uri = System.getenv("PERF_MONGO_URI");
-        if (uri != null && !uri.isBlank()) {
-            connectionString = uri; // a replica set, for the events to flow
-            return;
-        }
-        MemoryBackend backend = new MemoryBackend();
-        backend.enableOplog();
-        server = new MongoServer(backend);
-        connectionString = server.bindAndGetConnectionString();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        if (server != null) {
-            server.shutdownNow();
-        }
-    }
+    private static final boolean EMBEDDED = MongoTestSupport.embedded();
 
     static MongoClient client(AtomicInteger finds) {
-        return MongoClients.create(MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString(connectionString))
-                .applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(5, TimeUnit.SECONDS))
-                .addCommandListener(new com.mongodb.event.CommandListener() {
-                    @Override
-                    public void commandStarted(com.mongodb.event.CommandStartedEvent event) {
-                        if (event.getCommandName().equals("find")) {
-                            finds.incrementAndGet();
-                        }
-                    }
-                })
-                .build());
+        return MongoTestSupport.oplogClient(finds);
     }
 
-    /** Waits until every event of the writes made so far has been applied (no sleep: polls are counted). */
     static void caughtUp(ChangeStreamInvalidator invalidator) {
-        long mark = invalidator.pollsStarted();
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
-            invalidator.wakeUp();
-            return invalidator.caughtUpSince(mark);
-        });
+        MongoTestSupport.caughtUp(invalidator);
     }
 
     private static void members(MongoCollection<Document> raw) {
@@ -167,10 +128,34 @@ class ChangeStreamInvalidatorTest {
                 raw.updateOne(eq("_id", 3), Updates.inc("balance", 50));
                 caughtUp(invalidator);
                 assertThat(cached.find(eq("_id", 3)).first()).containsEntry("balance", 150);
-                if (server != null) {
+                if (EMBEDDED) {
                     // The embedded server's update events do not name their document: all is dropped.
                     assertThat(invalidator.fullInvalidations()).isEqualTo(full + 1);
                 }
+            }
+        }
+    }
+
+    @Test
+    void outsideDrop_dropsEveryRead_andTheStreamGoesOn() {
+        AtomicInteger finds = new AtomicInteger();
+        try (MongoClient client = client(finds);
+                CaffeineQueryCache cache = MongoTestSupport.cache("streams-drop")) {
+            MongoCollection<Document> raw =
+                    MongoTestSupport.freshDatabase(client).getCollection("members");
+            members(raw);
+            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
+            try (ChangeStreamInvalidator invalidator = cached.watchChanges()) {
+                assertThat(cached.find(eq("_id", 1)).first()).isNotNull();
+                long full = invalidator.fullInvalidations();
+                raw.drop();
+                caughtUp(invalidator);
+                assertThat(invalidator.fullInvalidations()).isGreaterThan(full);
+                assertThat(cached.find(eq("_id", 1)).first()).isNull();
+                raw.insertOne(new Document("_id", 1).append("g", 1));
+                caughtUp(invalidator);
+                assertThat(cached.find(eq("_id", 1)).first()).containsEntry("g", 1);
+                assertThat(invalidator.state()).isEqualTo(ChangeStreamInvalidator.State.RUNNING);
             }
         }
     }

@@ -1,5 +1,7 @@
 package dev.perfkit.mongo;
 
+import static org.awaitility.Awaitility.await;
+
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
@@ -12,6 +14,7 @@ import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import dev.perfkit.cache.caffeine.CaffeineQueryCache;
 import dev.perfkit.memory.MemoryPressureRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +41,54 @@ final class MongoTestSupport {
             connectionString = server.bindAndGetConnectionString();
         }
         return connectionString;
+    }
+
+    private static MongoServer oplogServer;
+    private static String oplogConnectionString;
+
+    /**
+     * A server with change streams: the embedded one with its oplog enabled (shared by the tests,
+     * like the plain one), or the server of {@code PERF_MONGO_URI} (which must be a replica set).
+     */
+    static synchronized String oplogConnectionString() {
+        if (URI != null && !URI.isBlank()) {
+            return URI;
+        }
+        if (oplogServer == null) {
+            MemoryBackend backend = new MemoryBackend();
+            backend.enableOplog();
+            oplogServer = new MongoServer(backend);
+            oplogConnectionString = oplogServer.bindAndGetConnectionString();
+        }
+        return oplogConnectionString;
+    }
+
+    /** A client of {@link #oplogConnectionString()} that counts its {@code find} commands in {@code finds}. */
+    static MongoClient oplogClient(AtomicInteger finds) {
+        return MongoClients.create(MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString(oplogConnectionString()))
+                .applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(5, TimeUnit.SECONDS))
+                .addCommandListener(new CommandListener() {
+                    @Override
+                    public void commandStarted(CommandStartedEvent event) {
+                        if (event.getCommandName().equals("find")) {
+                            finds.incrementAndGet();
+                        }
+                    }
+                })
+                .build());
+    }
+
+    /** Waits until every event of the writes made so far has been applied (no sleep: polls are counted). */
+    static void caughtUp(ChangeStreamInvalidator invalidator) {
+        long mark = invalidator.pollsStarted();
+        await().atMost(Duration.ofSeconds(30))
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(1)) // a barrier per write: the default 100 ms would dominate
+                .until(() -> {
+                    invalidator.wakeUp();
+                    return invalidator.caughtUpSince(mark);
+                });
     }
 
     static boolean embedded() {
