@@ -84,6 +84,11 @@ public abstract class ForwardingQueryCache implements QueryCache {
     }
 
     @Override
+    public boolean replace(String key, Object expected, Object replacement) {
+        return delegate().replace(key, expected, replacement);
+    }
+
+    @Override
     public long invalidatePrefix(String prefix) {
         return delegate().invalidatePrefix(prefix);
     }

@@ -187,6 +187,28 @@ public interface QueryCache extends AutoCloseable {
     <A, V> Function<A, V> cacheable(String keyPrefix, Duration ttl, Function<A, V> query);
 
     /**
+     * Replaces the value of an entry if it is still exactly {@code expected} (the same instance,
+     * not an equal one), keeping the entry's expiry: for callers that bring a cached value up to
+     * date after a write instead of dropping it, and must not overwrite a value someone else
+     * stored or reloaded meanwhile. Counts neither a hit nor a miss.
+     *
+     * <p>The default replaces nothing and returns false (the caller then drops the entry): a cache
+     * that cannot compare and replace atomically must not pretend to.
+     *
+     * @param key the key
+     * @param expected the value the entry must still hold
+     * @param replacement the new value
+     * @return whether the entry now holds {@code replacement}
+     * @throws NullPointerException if an argument is null
+     */
+    default boolean replace(String key, Object expected, Object replacement) {
+        java.util.Objects.requireNonNull(key, "key");
+        java.util.Objects.requireNonNull(expected, "expected");
+        java.util.Objects.requireNonNull(replacement, "replacement");
+        return false;
+    }
+
+    /**
      * Removes one entry.
      *
      * @param key the key

@@ -72,6 +72,34 @@ public abstract class QueryCacheContract {
         cache.close();
     }
 
+    /**
+     * {@link QueryCache#replace}: either a true compare-and-set on the very instance, keeping the
+     * entry's expiry, or a refusal that changes nothing; never a swap of an equal but other value.
+     */
+    @Test
+    void replace_swapsOnlyTheVeryValueExpected_keepingItsExpiry_orChangesNothing() {
+        java.util.List<String> held = new java.util.ArrayList<>(java.util.List.of("a"));
+        cache.set("k", held, Duration.ofSeconds(10));
+        Object stored = cache.get("k");
+        ticker.advance(Duration.ofSeconds(6));
+        assertThat(cache.replace("k", new java.util.ArrayList<>(java.util.List.of("a")), java.util.List.of("b")))
+                .as("an equal value is not the one expected")
+                .isFalse();
+        assertThat(cache.get("k")).isEqualTo(java.util.List.of("a"));
+        if (cache.replace("k", stored, java.util.List.of("c"))) {
+            assertThat(cache.get("k")).isEqualTo(java.util.List.of("c"));
+            ticker.advance(Duration.ofSeconds(5)); // 11 s after the set: the original expiry holds
+            assertThat(cache.get("k")).isNull();
+        } else {
+            assertThat(cache.get("k")).isEqualTo(java.util.List.of("a"));
+        }
+        assertThat(cache.replace("absent", stored, java.util.List.of("d"))).isFalse();
+        assertThat(cache.get("absent")).isNull();
+        assertThatThrownBy(() -> cache.replace(null, stored, "x")).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> cache.replace("k", null, "x")).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> cache.replace("k", stored, null)).isInstanceOf(NullPointerException.class);
+    }
+
     @Test
     void set_thenGet_returnsValue() {
         cache.set("user:1:profile", "alice");

@@ -44,10 +44,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.bson.BsonDocument;
@@ -379,10 +381,11 @@ public final class CachedCollection<T> {
         index.inFlight.add(pending);
         try {
             V value = query.get();
+            long returnedAt = writeSequence.get(); // after the query: see WriteThrough
             if (index.reads.size() >= ReadIndex.MAX_TRACKED) {
                 invalidateAll(); // too many to track: start over (conservative)
             }
-            ReadIndex.ReadInfo loaded = describe.apply(value).loadedAfter(startedAt);
+            ReadIndex.ReadInfo loaded = describe.apply(value).loaded(startedAt, returnedAt);
             index.reads.put(key, loaded);
             // A write that raced this load stopped the cache from publishing it; if its documents
             // show that none of those writes can have changed it, it publishes itself.
@@ -901,10 +904,10 @@ public final class CachedCollection<T> {
             identityWriteEvents.incrementAndGet();
             forgetLastKnown();
         } else {
-            touch(touched); // last known copies stop vouching for the fields it changed
+            long unused = touch(touched); // last known copies stop vouching for the fields it changed
         }
         try {
-            apply(List.of(effect), false, null);
+            apply(List.of(effect), false, null, null);
         } finally {
             if (identity) {
                 identityWriteEvents.incrementAndGet();
@@ -988,6 +991,29 @@ public final class CachedCollection<T> {
 
     private final Set<QuietUpdate> quietUpdates = ConcurrentHashMap.newKeySet();
 
+    /** A quiet update that has ended, and where the write sequence stood when it did. */
+    private record Finished(QuietUpdate update, long endedAt) {}
+
+    /** The quiet updates that ended last, newest last (see WriteThrough). */
+    private final ConcurrentLinkedDeque<Finished> finishedUpdates = new ConcurrentLinkedDeque<>();
+
+    private final AtomicInteger finishedCount = new AtomicInteger();
+    /** The latest end among the updates no longer logged: the log is complete only after it. */
+    private final AtomicLong forgottenUpTo = new AtomicLong();
+
+    private static final int FINISHED_LOGGED = 256;
+
+    private void finished(QuietUpdate update, long endedAt) {
+        finishedUpdates.addLast(new Finished(update, endedAt));
+        if (finishedCount.incrementAndGet() > FINISHED_LOGGED) {
+            Finished oldest = finishedUpdates.pollFirst();
+            if (oldest != null) {
+                finishedCount.decrementAndGet();
+                forgottenUpTo.accumulateAndGet(oldest.endedAt(), Math::max);
+            }
+        }
+    }
+
     /**
      * The document an update changed, as cached copies hold it, if no other update running may have
      * changed it too: that one has reached the server, or may have, and its invalidation may not have
@@ -1018,6 +1044,7 @@ public final class CachedCollection<T> {
         boolean tracked = precise && !sharedCache;
         boolean quietBefore = false;
         long eventsBefore = 0;
+        long started = 0;
         QuietUpdate running = null;
         if (tracked) {
             if (changesIdentity) {
@@ -1025,11 +1052,13 @@ public final class CachedCollection<T> {
                 identityWriteEvents.incrementAndGet();
                 forgetLastKnown();
             } else {
-                touch(touched); // before it is sent: last known copies stop vouching for these fields
                 running = new QuietUpdate(filters);
+                // Listed before its start is counted: whoever sees the count moved sees it running
+                // (WriteThrough relies on that).
                 quietUpdates.add(running);
                 quietBefore = identityWritesRunning.get() == 0;
                 eventsBefore = identityWriteEvents.get();
+                started = touch(touched); // before it is sent: last known copies stop vouching for these fields
             }
         }
         try {
@@ -1049,11 +1078,17 @@ public final class CachedCollection<T> {
             // Checked after the write ran: no identity-changing write started, ran or ended beside it.
             boolean quiet =
                     quietBefore && identityWritesRunning.get() == 0 && identityWriteEvents.get() == eventsBefore;
-            apply(effects, quiet, running);
+            apply(
+                    effects,
+                    quiet,
+                    running,
+                    quiet && started > 0 ? new WriteThrough(running, started, eventsBefore) : null);
             return result;
         } finally {
             if (running != null) {
-                touch(touched); // again once it is done: a load started meanwhile may predate it
+                long ended = touch(touched); // again once it is done: a load started meanwhile may predate it
+                // Logged before it leaves the running set, so a WriteThrough check sees it in one or the other.
+                finished(running, ended > 0 ? ended : writeSequence.get());
                 quietUpdates.remove(running);
             }
             if (tracked && changesIdentity) {
@@ -1077,15 +1112,17 @@ public final class CachedCollection<T> {
     /** Where the sequence stood when a write that may change which document holds a unique value last ran. */
     private final AtomicLong identityChangedAt = new AtomicLong();
 
-    private void touch(Set<String> fields) {
+    /** Notes a write that may change {@code fields}; returns where the sequence then stood (0: unknown fields). */
+    private long touch(Set<String> fields) {
         if (fields == null) {
             forgetLastKnown(); // cannot tell which fields: no copy vouches for any
-            return;
+            return 0;
         }
         long now = writeSequence.incrementAndGet();
         for (String field : fields) {
             touchedAt.merge(field, now, Math::max);
         }
+        return now;
     }
 
     private long touchedSince(String field) {
@@ -1151,7 +1188,8 @@ public final class CachedCollection<T> {
         return listed;
     }
 
-    private void apply(List<ReadIndex.Effect> effects, boolean identityQuiet, QuietUpdate self) {
+    private void apply(
+            List<ReadIndex.Effect> effects, boolean identityQuiet, QuietUpdate self, WriteThrough writeThrough) {
         List<ReadIndex.Effect> changes = new ArrayList<>(effects.size());
         for (ReadIndex.Effect effect : effects) {
             if (effect.kind() == ReadIndex.EffectKind.ALL) {
@@ -1206,12 +1244,144 @@ public final class CachedCollection<T> {
         }
         Set<String> unique = affected.isEmpty() ? Set.of() : uniqueFields().fields();
         for (Map.Entry<String, ReadIndex.ReadInfo> entry : affected) {
+            if (writeThrough != null
+                    && writeThrough.rewrite(entry.getKey(), entry.getValue(), changes, targets, unique)) {
+                continue; // brought up to date instead of dropped
+            }
             if (holdsExactly(entry.getKey(), entry.getValue())) {
                 index.rememberDropped(entry.getValue(), unique);
             }
             cache.invalidate(entry.getKey());
             index.reads.remove(entry.getKey(), entry.getValue());
         }
+    }
+
+    /**
+     * Write-through: a cached read of the one document a pure {@code $inc} by a unique value changed
+     * is brought up to date (the sum computed as MongoDB computes it) instead of dropped, so a
+     * balance read after a payment stays a hit. Only where the new value is certain:
+     *
+     * <ul>
+     *   <li>the read is a find holding that one whole document (no projection, no skip), and the
+     *       update names none of its filter or sort fields, so it still selects exactly that;
+     *   <li>the update is the only one of its write that touches the read, changes only top-level
+     *       fields by {@code $inc}, and filters by an equality on {@code _id} or a unique field that
+     *       the held document has ({@link ReadIndex#selectsOnly});
+     *   <li>the held copy predates the write: its query returned before the write was counted as
+     *       started, so it cannot already include the write (adding twice);
+     *   <li>no write that may change which document holds a unique value started, ran or ended
+     *       beside it (checked before it was sent, after it returned and again here), and no other
+     *       update that may select the document, as held or as this write left it, is running or
+     *       ended while this one ran (a log of the updates that ended last): the server may have
+     *       applied such a write before or after this one, and it judged the cached copy as it was;
+     *   <li>nothing moved meanwhile: the new ReadInfo is put in the index first, then the write
+     *       sequence must not have moved since these checks began (a write that starts later is
+     *       sent after this one returned, so the server applied it after this one, and its own
+     *       judging, which runs after it was sent, sees the new ReadInfo), then the cached value is
+     *       replaced only if it is still the very list that was judged (QueryCache#replace), keeping
+     *       its expiry.
+     * </ul>
+     *
+     * Anything else drops the read as before. The differential and concurrency tests run with it.
+     */
+    private final class WriteThrough {
+        private final QuietUpdate self;
+        private final long started;
+        private final long identityEventsBefore;
+
+        WriteThrough(QuietUpdate self, long started, long identityEventsBefore) {
+            this.self = self;
+            this.started = started;
+            this.identityEventsBefore = identityEventsBefore;
+        }
+
+        /** Brings one affected read up to date; false when it must be dropped instead. */
+        boolean rewrite(
+                String key,
+                ReadIndex.ReadInfo read,
+                List<ReadIndex.Effect> changes,
+                List<Supplier<Document>> targets,
+                Set<String> unique) {
+            List<Document> documents = read.documents();
+            if (read.kind() != ReadIndex.Kind.FIND
+                    || read.opaque()
+                    || read.partialDocuments()
+                    || read.skips()
+                    || documents == null
+                    || documents.size() != 1
+                    || read.returnedSequence() <= 0
+                    || read.returnedSequence() >= started) {
+                return false;
+            }
+            ReadIndex.Effect only = null;
+            for (int i = 0; i < changes.size(); i++) {
+                if (ReadIndex.affects(changes.get(i), read, targets.get(i))) {
+                    if (only != null) {
+                        return false; // two operations of one bulk write: their order is not ours to redo
+                    }
+                    only = changes.get(i);
+                }
+            }
+            Document held = documents.get(0);
+            if (only == null
+                    || only.kind() != ReadIndex.EffectKind.UPDATE
+                    || only.touched() == null
+                    || !Collections.disjoint(only.touched(), read.filterRoots())
+                    || !Collections.disjoint(only.touched(), read.sortRoots())
+                    || !ReadIndex.selectsOnly(only.filter(), unique, held)) {
+                return false;
+            }
+            Document next = ReadIndex.incremented(held, only.touched());
+            if (next == null) {
+                return false;
+            }
+            long seen = writeSequence.get(); // first: every write counted later is caught below
+            if (identityWritesRunning.get() != 0
+                    || identityWriteEvents.get() != identityEventsBefore
+                    || trusted(held, self) == null
+                    || trusted(next, self) == null
+                    || overlappedBy(held, next)
+                    || !holdsExactly(key, read)) {
+                return false;
+            }
+            List<Document> updated = List.of(ReadOnlyDocument.of(next));
+            ReadIndex.ReadInfo rewritten = read.withDocuments(updated);
+            // By identity: only the very ReadInfo judged is replaced (records compare by content).
+            if (index.reads.computeIfPresent(key, (k, current) -> current == read ? rewritten : current) != rewritten) {
+                return false;
+            }
+            if (writeSequence.get() != seen || !cache.replace(key, documents, updated)) {
+                index.reads.computeIfPresent(key, (k, current) -> current == rewritten ? null : current);
+                return false; // the caller drops the cached value
+            }
+            writesThrough.increment();
+            return true;
+        }
+
+        /**
+         * Whether an update that may select the document (as held, or as this write left it) ended
+         * while this write was running: the server may have applied it before or after this one,
+         * and it judged the cached copy as it was then. (Running ones are checked by {@link
+         * #trusted}, first, so one that ends meanwhile is found here.) True also when the log no
+         * longer reaches back to this write's start.
+         */
+        private boolean overlappedBy(Document held, Document next) {
+            for (Finished done : finishedUpdates) {
+                if (done.endedAt() > started
+                        && done.update() != self
+                        && (done.update().maySelect(held) || done.update().maySelect(next))) {
+                    return true;
+                }
+            }
+            return forgottenUpTo.get() > started;
+        }
+    }
+
+    /** Reads brought up to date by write-through (WriteThrough), for tests and figures. */
+    private final LongAdder writesThrough = new LongAdder();
+
+    long writesThrough() {
+        return writesThrough.sum();
     }
 
     /**

@@ -93,10 +93,14 @@ final class ReadIndex {
             boolean partialDocuments, // a projection: documents lack fields
             long expiresAtNanos,
             Document sort, // FIND: its sort, or null
-            long loadSequence) { // the wrapper's write sequence when its load started; 0: unknown
+            long loadSequence, // the wrapper's write sequence when its load started; 0: unknown
+            long returnedSequence) { // the write sequence when its query had returned; 0: unknown
 
-        /** This read, loaded from a query sent after the wrapper's write sequence stood at {@code sequence}. */
-        ReadInfo loadedAfter(long sequence) {
+        /**
+         * This read, loaded from a query sent after the wrapper's write sequence stood at {@code
+         * started} and returned before it moved past {@code returned}.
+         */
+        ReadInfo loaded(long started, long returned) {
             return new ReadInfo(
                     kind,
                     opaque,
@@ -111,7 +115,28 @@ final class ReadIndex {
                     partialDocuments,
                     expiresAtNanos,
                     sort,
-                    sequence);
+                    started,
+                    returned);
+        }
+
+        /** This read holding {@code updated} instead (written through), all else the same. */
+        ReadInfo withDocuments(List<Document> updated) {
+            return new ReadInfo(
+                    kind,
+                    opaque,
+                    filter,
+                    filterRoots,
+                    sortRoots,
+                    projectedRoots,
+                    skips,
+                    limit,
+                    distinctRoot,
+                    updated,
+                    partialDocuments,
+                    expiresAtNanos,
+                    sort,
+                    loadSequence,
+                    returnedSequence);
         }
     }
 
@@ -245,6 +270,7 @@ final class ReadIndex {
                 projection != null && !projection.isEmpty(),
                 System.nanoTime() + ttlNanos,
                 sort,
+                0L,
                 0L);
     }
 
@@ -272,6 +298,7 @@ final class ReadIndex {
                 false,
                 System.nanoTime() + ttlNanos,
                 null,
+                0L,
                 0L);
     }
 
@@ -293,6 +320,7 @@ final class ReadIndex {
                 false,
                 System.nanoTime() + ttlNanos,
                 null,
+                0L,
                 0L);
     }
 
@@ -632,6 +660,61 @@ final class ReadIndex {
         return result.compareTo(BigDecimal.valueOf(min)) >= 0 && result.compareTo(BigDecimal.valueOf(max)) <= 0;
     }
 
+    // ---- write-through: a document after an $inc, computed as MongoDB computes it
+
+    /**
+     * The document after an update that changes it only by {@code $inc}s of top-level fields, or
+     * null when perfkit cannot be certain of the result: every incremented field must already hold
+     * a number of the amount's own type (int and int, long and long, double and double, decimal and
+     * decimal), and the sum must be exact in that type: no int or long overflow (MongoDB would widen
+     * or fail), no double or decimal that is not finite, no decimal of more than 34 digits or that
+     * is zero (the sign and exponent of a decimal zero follow rules of their own). The fields keep
+     * their places, as the server keeps them.
+     */
+    static Document incremented(Document document, Set<String> touched) {
+        if (!(touched instanceof Touched known) || known.incs.size() != known.size()) {
+            return null; // something else than $inc of top-level fields
+        }
+        Document next = new Document(document);
+        for (Map.Entry<String, Object> inc : known.incs.entrySet()) {
+            Object sum = exactSum(document.get(inc.getKey()), inc.getValue());
+            if (sum == null) {
+                return null;
+            }
+            next.put(inc.getKey(), sum);
+        }
+        return next;
+    }
+
+    /** {@code value + amount} as MongoDB's {@code $inc} stores it, or null when not certain. */
+    static Object exactSum(Object value, Object amount) {
+        try {
+            if (value instanceof Integer a && amount instanceof Integer b) {
+                return Math.addExact(a, b);
+            }
+            if (value instanceof Long a && amount instanceof Long b) {
+                return Math.addExact(a, b);
+            }
+            if (value instanceof Double a && amount instanceof Double b) {
+                double sum = a + b;
+                return Double.isFinite(a) && Double.isFinite(b) && Double.isFinite(sum) ? sum : null;
+            }
+            if (value instanceof Decimal128 a && amount instanceof Decimal128 b) {
+                if (a.isNaN() || a.isInfinite() || b.isNaN() || b.isInfinite()) {
+                    return null;
+                }
+                BigDecimal sum = a.bigDecimalValue().add(b.bigDecimalValue()); // throws for -0: not certain
+                if (sum.signum() == 0 || sum.precision() > 34) {
+                    return null;
+                }
+                return new Decimal128(sum); // throws when the exponent is out of range
+            }
+        } catch (ArithmeticException | NumberFormatException e) {
+            return null;
+        }
+        return null;
+    }
+
     /**
      * The one document an update selects, as the cached reads hold it, or null when that is not
      * certain: the write filter must be an equality on a field no two documents share ({@code _id},
@@ -671,6 +754,19 @@ final class ReadIndex {
             }
         }
         return found;
+    }
+
+    /**
+     * Whether a write filter selects {@code document} and no other: one equality on a field no two
+     * documents share, whose value the document certainly holds.
+     */
+    static boolean selectsOnly(Document writeFilter, Set<String> uniqueFields, Document document) {
+        Map.Entry<String, Object> clause = uniqueEquality(writeFilter, uniqueFields);
+        if (clause == null) {
+            return false;
+        }
+        Object held = document.get(clause.getKey());
+        return held != null && isScalar(held) && certainlyEqual(clause.getValue(), held);
     }
 
     /**

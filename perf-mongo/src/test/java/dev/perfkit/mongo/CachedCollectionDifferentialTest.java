@@ -43,6 +43,7 @@ import java.util.function.IntUnaryOperator;
 import org.bson.BsonValue;
 import org.bson.Document;
 import org.bson.conversions.Bson;
+import org.bson.types.Decimal128;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -272,11 +273,154 @@ class CachedCollectionDifferentialTest {
             }
             assertThat(reads).isGreaterThan(OPERATIONS / 2);
             System.out.println("CachedCollectionDifferentialTest: " + reads + " reads compared, " + writeFailures
-                    + " writes failed, " + cache.stats());
+                    + " writes failed, " + cached.writesThrough() + " reads written through, " + cache.stats());
             assertThat(cache.stats().hits())
                     .as("seed %d: reads kept across writes, each checked against the server", seed)
                     .isGreaterThan(reads / 50);
         }
+    }
+
+    /** A number of the same type as {@code like}, or (one time in ten) of another type. */
+    private static Number amountLike(Object like, SplittableRandom random) {
+        int amount = random.nextInt(21) - 10;
+        if (random.nextInt(10) == 0) {
+            return random.nextBoolean() ? (Number) (amount + 0.5) : (Number) (long) amount;
+        }
+        if (like instanceof Long) {
+            return (long) amount;
+        }
+        if (like instanceof Double) {
+            return amount / 4.0;
+        }
+        if (like instanceof Decimal128) {
+            return new Decimal128(java.math.BigDecimal.valueOf(amount * 25L, 2)); // 0.25 steps, scale 2
+        }
+        return amount;
+    }
+
+    /**
+     * Write-through (a cached read of one whole document brought up to date after a pure {@code $inc}
+     * by a unique value) against the server: payments by {@code _id} and by a unique field on int,
+     * long, double and decimal fields (now and then with an amount of another type), transfers in
+     * one bulk write, group moves, unique-value moves, deletes and re-inserts, and updates that
+     * select by the incremented field; every read compared with the server.
+     */
+    @Test
+    void writeThroughWorkload_cachedReadsEqualDirectReads() {
+        long seed = Long.getLong("perfkit.seed", System.nanoTime());
+        System.out.println("CachedCollectionDifferentialTest.writeThrough seed=" + seed);
+        SplittableRandom random = new SplittableRandom(seed);
+        try (MongoClient client = MongoTestSupport.client();
+                CaffeineQueryCache cache = cache()) {
+            MongoCollection<Document> raw =
+                    MongoTestSupport.freshDatabase(client).getCollection("wallets");
+            raw.createIndex(Indexes.ascending("u"), new IndexOptions().unique(true));
+            int members = 20;
+            for (int id = 0; id < members; id++) {
+                raw.insertOne(wallet(id, 100 + id, random));
+            }
+            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofHours(1), cache);
+            List<String> numbers = List.of("score", "xp", "ratio", "balance");
+            int reads = 0;
+            for (int op = 0; op < 30_000; op++) {
+                String context = "seed " + seed + " op " + op;
+                int id = random.nextInt(members);
+                Bson byId = eq("_id", id);
+                Bson byU = eq("u", 100 + random.nextInt(members + 5));
+                int roll = random.nextInt(100);
+                try {
+                    if (roll < 55) {
+                        reads++;
+                        compareWalletRead(cached, raw, random.nextInt(5), byId, byU, random.nextInt(3), context);
+                    } else if (roll < 85) {
+                        Bson target = random.nextBoolean() ? byId : byU;
+                        Document current = raw.find(target).first();
+                        String field = numbers.get(random.nextInt(numbers.size()));
+                        Object like = current == null ? 0 : current.get(field);
+                        Bson update = random.nextInt(8) == 0
+                                ? Updates.combine(
+                                        Updates.inc(field, amountLike(like, random)),
+                                        Updates.inc("xp", amountLike(current == null ? 0L : current.get("xp"), random)))
+                                : Updates.inc(field, amountLike(like, random));
+                        cached.updateOne(target, update);
+                    } else if (roll < 90) {
+                        int other = random.nextInt(members);
+                        cached.bulkWrite(List.of(
+                                new UpdateOneModel<>(byId, Updates.inc("score", -3)),
+                                new UpdateOneModel<>(eq("_id", other), Updates.inc("score", 3))));
+                    } else if (roll < 94) {
+                        cached.updateOne(byId, Updates.set("g", random.nextInt(3)));
+                    } else if (roll < 96) {
+                        cached.updateMany(gt("score", 10 + random.nextInt(10)), Updates.inc("xp", 1L));
+                    } else if (roll < 98) {
+                        cached.updateOne(byId, Updates.set("u", 100 + random.nextInt(members + 5)));
+                    } else {
+                        Document gone = cached.findOneAndDelete(byId);
+                        if (gone != null) {
+                            cached.insertOne(wallet(id, gone.getInteger("u"), random));
+                        }
+                    }
+                } catch (MongoException takenOrWrongType) {
+                    // a unique value already held, an $inc that overflows: refused, nothing changed
+                }
+            }
+            System.out.println("CachedCollectionDifferentialTest.writeThrough: " + reads + " reads compared, "
+                    + cached.writesThrough() + " written through, " + cache.stats());
+            assertThat(cached.writesThrough())
+                    .as("seed %d: write-through exercised", seed)
+                    .isGreaterThan(100);
+        }
+    }
+
+    /** One of the wallet workload's reads, through the wrapper and directly. */
+    private static void compareWalletRead(
+            CachedCollection<Document> cached,
+            MongoCollection<Document> raw,
+            int kind,
+            Bson byId,
+            Bson byU,
+            int group,
+            String context) {
+        switch (kind) {
+            case 0 ->
+                assertThat(cached.find(byId).first())
+                        .as(context)
+                        .isEqualTo(raw.find(byId).first());
+            case 1 ->
+                assertThat(cached.find(byU).first())
+                        .as(context)
+                        .isEqualTo(raw.find(byU).first());
+            case 2 -> {
+                Bson ranking = Sorts.orderBy(Sorts.descending("score"), Sorts.ascending("_id"));
+                assertThat(cached.find(eq("g", group)).sort(ranking).limit(3).toList())
+                        .as(context)
+                        .isEqualTo(
+                                raw.find(eq("g", group)).sort(ranking).limit(3).into(new ArrayList<>()));
+            }
+            case 3 ->
+                assertThat(cached.find(byU)
+                                .projection(Projections.include("score"))
+                                .toList())
+                        .as(context)
+                        .isEqualTo(raw.find(byU)
+                                .projection(Projections.include("score"))
+                                .into(new ArrayList<>()));
+            default ->
+                assertThat(cached.countDocuments(gt("score", 5)))
+                        .as(context)
+                        .isEqualTo(raw.countDocuments(gt("score", 5)));
+        }
+    }
+
+    private static Document wallet(int id, int u, SplittableRandom random) {
+        return new Document("_id", id)
+                .append("u", u)
+                .append("g", random.nextInt(3))
+                .append("score", random.nextInt(20))
+                .append("xp", (long) random.nextInt(100))
+                .append("ratio", random.nextInt(8) / 8.0)
+                .append("balance", new Decimal128(java.math.BigDecimal.valueOf(random.nextInt(100_000), 2)))
+                .append("name", "member" + id);
     }
 
     /**
@@ -575,6 +719,88 @@ class CachedCollectionDifferentialTest {
                             .isEqualTo(raw.find(eq("u", value)).first());
                 }
             }
+            System.out.println("CachedCollectionDifferentialTest." + name + ": " + cached.writesThrough()
+                    + " reads written through");
+        }
+    }
+
+    /**
+     * Write-through under concurrency: four threads pay any of six members (so payments to one
+     * member overlap), by a unique field or by {@code _id}, while now and then a bonus goes to every
+     * member whose balance passed a mark (an update that selects by the incremented field), and
+     * all read members. A member's balance read must never be below the payments acknowledged
+     * before the read began, nor above the payments begun; after each round every cached read
+     * must equal the server's.
+     */
+    @Test
+    void concurrentPaymentsToSharedMembers_writeThroughNeverLosesOrDoublesOne() throws Exception {
+        long seed = Long.getLong("perfkit.seed", System.nanoTime());
+        System.out.println("CachedCollectionDifferentialTest.sharedPayments seed=" + seed);
+        int members = 6;
+        // Perturbs the schedule, not a wait: between a command's reply and its return, a thread
+        // pauses at random (up to 0.3 ms), so that writes and loads overlap in every order.
+        try (MongoClient client = MongoTestSupport.client(
+                        settings -> settings.addCommandListener(new com.mongodb.event.CommandListener() {
+                            @Override
+                            public void commandSucceeded(com.mongodb.event.CommandSucceededEvent event) {
+                                java.util.concurrent.locks.LockSupport.parkNanos(
+                                        java.util.concurrent.ThreadLocalRandom.current()
+                                                .nextLong(300_000));
+                            }
+                        }));
+                CaffeineQueryCache cache = cache()) {
+            MongoCollection<Document> raw =
+                    MongoTestSupport.freshDatabase(client).getCollection("shared");
+            raw.createIndex(Indexes.ascending("user"), new IndexOptions().unique(true));
+            for (int user = 0; user < members; user++) {
+                raw.insertOne(new Document("_id", user)
+                        .append("user", user)
+                        .append("paid", 0)
+                        .append("bonus", 0));
+            }
+            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofHours(1), cache);
+            java.util.concurrent.atomic.AtomicIntegerArray acknowledged =
+                    new java.util.concurrent.atomic.AtomicIntegerArray(members);
+            java.util.concurrent.atomic.AtomicIntegerArray attempted =
+                    new java.util.concurrent.atomic.AtomicIntegerArray(members);
+            for (int round = 0; round < 10; round++) {
+                long roundSeed = seed * 31 + round;
+                Concurrently.run(4, 120, thread -> {
+                    SplittableRandom random = new SplittableRandom(roundSeed + thread);
+                    for (int i = 0; i < 300; i++) {
+                        int user = random.nextInt(members);
+                        int roll = random.nextInt(10);
+                        if (roll < 4) {
+                            attempted.incrementAndGet(user);
+                            cached.updateOne(
+                                    random.nextBoolean() ? eq("user", user) : eq("_id", user), Updates.inc("paid", 1));
+                            acknowledged.incrementAndGet(user);
+                        } else if (roll == 4) {
+                            cached.updateMany(gt("paid", random.nextInt(200)), Updates.inc("bonus", 1));
+                        } else {
+                            int floor = acknowledged.get(user);
+                            Document member = cached.find(eq("user", user)).first();
+                            assertThat(member.getInteger("paid"))
+                                    .as("seed %d thread %d member %d", seed, thread, user)
+                                    .isGreaterThanOrEqualTo(floor)
+                                    .isLessThanOrEqualTo(attempted.get(user));
+                        }
+                    }
+                });
+                for (int user = 0; user < members; user++) {
+                    assertThat(cached.find(eq("user", user)).first())
+                            .as("seed %d round %d member %d", seed, round, user)
+                            .isEqualTo(raw.find(eq("user", user)).first());
+                    assertThat(cached.find(eq("_id", user)).first())
+                            .as("seed %d round %d member %d", seed, round, user)
+                            .isEqualTo(raw.find(eq("_id", user)).first());
+                }
+            }
+            System.out.println("CachedCollectionDifferentialTest.sharedPayments: " + cached.writesThrough()
+                    + " written through, " + cache.stats());
+            assertThat(cached.writesThrough())
+                    .as("seed %d: write-through exercised", seed)
+                    .isPositive();
         }
     }
 
@@ -601,12 +827,15 @@ class CachedCollectionDifferentialTest {
             CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofHours(1), cache);
             java.util.concurrent.atomic.AtomicIntegerArray acknowledged =
                     new java.util.concurrent.atomic.AtomicIntegerArray(members);
+            java.util.concurrent.atomic.AtomicIntegerArray attempted =
+                    new java.util.concurrent.atomic.AtomicIntegerArray(members);
             AtomicInteger checks = new AtomicInteger();
             Concurrently.run(4, 120, thread -> {
                 SplittableRandom random = new SplittableRandom(seed + thread);
                 for (int i = 0; i < 400; i++) {
                     int own = thread + 4 * random.nextInt(2); // each member has one payer
                     if (random.nextInt(3) == 0) {
+                        attempted.incrementAndGet(own);
                         cached.updateOne(eq("user", own), Updates.inc("paid", 1));
                         acknowledged.incrementAndGet(own);
                         continue;
@@ -623,14 +852,20 @@ class CachedCollectionDifferentialTest {
                                     .limit(3)
                                     .toList();
                     for (Document member : read) {
+                        int user = member.getInteger("user");
+                        // Never older than a payment acknowledged before the read, never ahead of
+                        // the payments started (a payment written through twice would be).
                         assertThat(member.getInteger("paid"))
-                                .as("seed %d thread %d member %s", seed, thread, member.get("user"))
-                                .isGreaterThanOrEqualTo(floor[member.getInteger("user")]);
+                                .as("seed %d thread %d member %s", seed, thread, user)
+                                .isGreaterThanOrEqualTo(floor[user])
+                                .isLessThanOrEqualTo(attempted.get(user));
                         checks.incrementAndGet();
                     }
                 }
             });
             assertThat(checks.get()).isPositive();
+            System.out.println("CachedCollectionDifferentialTest.payments: " + checks + " reads checked, "
+                    + cached.writesThrough() + " written through");
             for (int user = 0; user < members; user++) {
                 assertThat(cached.find(eq("user", user)).first().getInteger("paid"))
                         .isEqualTo(acknowledged.get(user));

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -444,6 +445,33 @@ public final class CaffeineQueryCache implements QueryCache, MemoryPressureListe
             requireNonNull(argument, "argument");
             return getOrLoad(keyPrefix + argument, ttl, () -> query.apply(argument));
         };
+    }
+
+    @Override
+    public boolean replace(String key, Object expected, Object replacement) {
+        requireNonNull(key, "key");
+        requireNonNull(expected, "expected");
+        requireNonNull(replacement, "replacement");
+        if (closed.get()) {
+            return false;
+        }
+        // Keep the entry's expiry: a value brought up to date is not a fresh load.
+        Optional<Duration> left = expiration.getExpiresAfter(key);
+        if (left.isEmpty() || left.get().isNegative() || left.get().isZero()) {
+            return false;
+        }
+        boolean[] replaced = {false};
+        Object unused = expiration.compute(
+                key,
+                (k, old) -> {
+                    if (old == expected && !closed.get()) {
+                        replaced[0] = true;
+                        return replacement;
+                    }
+                    return old; // absent (null) stays absent
+                },
+                left.get());
+        return replaced[0];
     }
 
     @Override

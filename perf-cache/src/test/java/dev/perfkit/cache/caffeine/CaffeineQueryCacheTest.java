@@ -47,6 +47,23 @@ class CaffeineQueryCacheTest extends QueryCacheContract {
     }
 
     @Test
+    void replace_isACompareAndSetOnTheInstance_countingNoHitOrMiss() {
+        List<String> held = List.of("a");
+        cache.set("k", held, Duration.ofSeconds(10));
+        var before = cache.stats();
+        assertThat(cache.replace("k", held, List.of("b"))).isTrue();
+        assertThat(cache.replace("k", held, List.of("c")))
+                .as("no longer the value held")
+                .isFalse();
+        assertThat(cache.stats().hits()).isEqualTo(before.hits());
+        assertThat(cache.stats().misses()).isEqualTo(before.misses());
+        Object current = cache.get("k");
+        assertThat(current).isEqualTo(List.of("b"));
+        cache.close();
+        assertThat(cache.replace("k", current, List.of("d"))).as("closed").isFalse();
+    }
+
+    @Test
     void create_takesSizeTtlAndRegistryFromConfig() {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         PerfConfig config = PerfConfig.builder()
