@@ -368,10 +368,7 @@ public final class ChangeStreamInvalidator implements AutoCloseable {
     }
 
     private static String describe(RuntimeException e) {
-        if (e instanceof MongoException mongo) {
-            return "server error " + mongo.getCode() + ": " + mongo.getMessage();
-        }
-        return e.toString();
+        return e instanceof MongoException ? e.getMessage() : e.toString(); // the driver's names the code
     }
 
     private void closeQuietly(MongoChangeStreamCursor<?> open) {

@@ -1,5 +1,6 @@
 package dev.perfkit.bench.cli;
 
+import com.mongodb.client.MongoClient;
 import dev.perfkit.Perf;
 import dev.perfkit.PerfConfig;
 import dev.perfkit.async.KeyedRateLimiter;
@@ -8,13 +9,18 @@ import dev.perfkit.async.TaskPools;
 import dev.perfkit.batch.BatchProcessor;
 import dev.perfkit.bench.EmbeddedMongo;
 import dev.perfkit.cache.QueryCache;
+import dev.perfkit.cache.caffeine.CaffeineQueryCache;
 import dev.perfkit.memory.MemoryManager;
+import dev.perfkit.memory.MemoryPressureRegistry;
+import dev.perfkit.mongo.CachedCollection;
+import dev.perfkit.mongo.ChangeStreamInvalidator;
 import dev.perfkit.mongo.MongoPerf;
 import dev.perfkit.mongo.PingResult;
 import dev.perfkit.monitor.MonitorServer;
 import dev.perfkit.monitor.PerfMonitor;
 import dev.perfkit.profile.QueryProfiler;
 import dev.perfkit.spi.PerfProvider;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +29,7 @@ import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import org.bson.Document;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -196,11 +203,34 @@ final class CheckCommand implements Callable<Integer> {
                     throw new IllegalStateException(ping.message());
                 }
                 return (server.embedded() ? "embedded server" : "server") + " reachable in "
-                        + ping.latency().toMillis() + " ms, " + ping.message();
+                        + ping.latency().toMillis() + " ms, " + ping.message() + "; " + changeStreams(server);
             }
         }));
         Perf.reset();
         return results;
+    }
+
+    /**
+     * Whether cached collections can follow writes made elsewhere on this server (change streams
+     * need a replica set): informational, as perfkit works without them (the TTL is the bound).
+     */
+    private String changeStreams(EmbeddedMongo server) {
+        try (MongoClient client = server.client(settings -> settings.applyToClusterSettings(
+                        cluster -> cluster.serverSelectionTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)));
+                CaffeineQueryCache cache = CaffeineQueryCache.builder()
+                        .name("perfkit-check-changes")
+                        .maxSize(10)
+                        .meterRegistry(new SimpleMeterRegistry())
+                        .pressureRegistry(MemoryPressureRegistry.create())
+                        .build()) {
+            CachedCollection<Document> probe = MongoPerf.cached(
+                    client.getDatabase("perfkit_check").getCollection("changes"), Duration.ofSeconds(1), cache);
+            try (ChangeStreamInvalidator listener = probe.watchChanges()) {
+                return listener.state() == ChangeStreamInvalidator.State.UNAVAILABLE
+                        ? "change streams unavailable (writes made elsewhere show in cached reads after their TTL)"
+                        : "change streams available (CachedCollection.watchChanges())";
+            }
+        }
     }
 
     private static String modules() {
