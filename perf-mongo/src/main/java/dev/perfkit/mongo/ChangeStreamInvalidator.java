@@ -122,6 +122,14 @@ public final class ChangeStreamInvalidator implements AutoCloseable {
     private BsonDocument resumeToken;
     private boolean resumeAfterInvalidate;
 
+    /**
+     * Non-transient failures in a row before giving up: a stream that fails that way again and again
+     * (each time invalidating everything) is worse than none.
+     */
+    private static final int MAX_REFUSALS = 3;
+    /** A stream that ran this long before failing starts the count of refusals again. */
+    private static final long HEALTHY_NANOS = TimeUnit.MINUTES.toNanos(1);
+
     // Polls, for tests that wait until every event of a write has been applied (caughtUpSince).
     private volatile long pollsStarted;
     private volatile long lastEmptyPoll = -1;
@@ -238,10 +246,29 @@ public final class ChangeStreamInvalidator implements AutoCloseable {
     // ---- the listening thread
 
     private void listen() {
+        try {
+            listenUntilClosed();
+        } catch (Error e) {
+            // The thread dies with it: say so, and leave nothing cached that it may have missed.
+            log.warn(
+                    "The change stream listener of {} stopped; writes made elsewhere show after the TTL",
+                    namespace(),
+                    e);
+            unavailableReason = "the listener stopped: " + e;
+            moveTo(State.UNAVAILABLE);
+            invalidateEverything();
+            throw e;
+        }
+    }
+
+    private void listenUntilClosed() {
+        int refusedInARow = 0; // non-transient failures of a stream that never ran a minute between them
+        long openedAt = System.nanoTime();
         while (!closed) {
             try {
                 if (cursor == null) {
                     cursor = reopening.executeSupplier(this::reopen);
+                    openedAt = System.nanoTime();
                     moveTo(State.RUNNING);
                 }
                 pump(cursor);
@@ -251,10 +278,13 @@ public final class ChangeStreamInvalidator implements AutoCloseable {
                 }
                 closeQuietly(cursor);
                 cursor = null;
-                if (MongoRetryPolicy.isTransient(e)) {
+                boolean transientFailure = MongoRetryPolicy.isTransient(e);
+                boolean ranAWhile = System.nanoTime() - openedAt > HEALTHY_NANOS;
+                refusedInARow = transientFailure || ranAWhile ? 0 : refusedInARow + 1;
+                if (transientFailure) {
                     moveTo(State.RECONNECTING);
                     failures.log("Change stream of " + namespace() + " failed; resuming", e);
-                } else if (resumeToken != null) {
+                } else if (resumeToken != null && refusedInARow < MAX_REFUSALS) {
                     // It cannot resume where it stopped (the oplog moved past it, say): start anew.
                     failures.log("Change stream of " + namespace() + " cannot resume; opening it anew", e);
                     resumeToken = null;

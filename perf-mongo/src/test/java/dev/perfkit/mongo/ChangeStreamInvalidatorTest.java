@@ -214,6 +214,61 @@ class ChangeStreamInvalidatorTest {
         }
     }
 
+    /**
+     * The server comes back without change streams (restarted as a standalone, say): resuming is
+     * refused, opening anew too, so the listener stops, says why, and drops what it may have missed.
+     */
+    @Test
+    void serverBackWithoutChangeStreams_stopsTheListenerAndDropsEverything() {
+        MemoryBackend backend = new MemoryBackend() {
+            @Override
+            public void close() {
+                // keep the data across the restart
+            }
+        };
+        backend.enableOplog();
+        MongoServer first = new MongoServer(backend);
+        InetSocketAddress address = first.bind();
+        MongoServer second = null;
+        MongoClientSettings settings = MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString("mongodb://localhost:" + address.getPort()))
+                .applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(500, TimeUnit.MILLISECONDS))
+                .applyToSocketSettings(socket -> socket.connectTimeout(500, TimeUnit.MILLISECONDS))
+                .build();
+        try (MongoClient client = MongoClients.create(settings);
+                CaffeineQueryCache cache = MongoTestSupport.cache("streams-gone")) {
+            MongoCollection<Document> raw = client.getDatabase("gone").getCollection("members");
+            members(raw);
+            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
+            try (ChangeStreamInvalidator invalidator = cached.watchChanges()) {
+                raw.insertOne(new Document("_id", 40).append("g", 0)); // a resume position
+                caughtUp(invalidator);
+                assertThat(cached.find(eq("g", 1)).toList()).hasSize(5);
+                long full = invalidator.fullInvalidations();
+
+                first.shutdownNow();
+                backend.disableOplog();
+                second = new MongoServer(backend);
+                second.bind("localhost", address.getPort());
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> invalidator.state() == ChangeStreamInvalidator.State.UNAVAILABLE);
+                assertThat(invalidator.unavailableReason()).hasValueSatisfying(reason -> assertThat(reason)
+                        .contains("Change streams are not available for gone.members"));
+                assertThat(invalidator.fullInvalidations()).isGreaterThan(full);
+                await().atMost(Duration.ofSeconds(30)).until(() -> !invalidator.listening());
+                raw.insertOne(new Document("_id", 41).append("g", 1));
+                assertThat(cached.find(eq("g", 1)).toList())
+                        .as("dropped when the listener stopped, so read afresh")
+                        .hasSize(6);
+            }
+        } finally {
+            first.shutdownNow();
+            if (second != null) {
+                second.shutdownNow();
+            }
+        }
+    }
+
     @Test
     void serverRestart_resumesWhereItStopped_withoutDroppingEverything() {
         MemoryBackend backend = new MemoryBackend() {
