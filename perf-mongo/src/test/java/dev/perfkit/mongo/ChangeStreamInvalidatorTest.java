@@ -4,8 +4,6 @@ import static com.mongodb.client.model.Filters.eq;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.mongodb.ConnectionString;
-import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
@@ -13,10 +11,8 @@ import com.mongodb.client.model.Updates;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import dev.perfkit.cache.caffeine.CaffeineQueryCache;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
@@ -220,22 +216,8 @@ class ChangeStreamInvalidatorTest {
      */
     @Test
     void serverBackWithoutChangeStreams_stopsTheListenerAndDropsEverything() {
-        MemoryBackend backend = new MemoryBackend() {
-            @Override
-            public void close() {
-                // keep the data across the restart
-            }
-        };
-        backend.enableOplog();
-        MongoServer first = new MongoServer(backend);
-        InetSocketAddress address = first.bind();
-        MongoServer second = null;
-        MongoClientSettings settings = MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString("mongodb://localhost:" + address.getPort()))
-                .applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(500, TimeUnit.MILLISECONDS))
-                .applyToSocketSettings(socket -> socket.connectTimeout(500, TimeUnit.MILLISECONDS))
-                .build();
-        try (MongoClient client = MongoClients.create(settings);
+        try (RestartableServer server = new RestartableServer(true);
+                MongoClient client = server.client();
                 CaffeineQueryCache cache = MongoTestSupport.cache("streams-gone")) {
             MongoCollection<Document> raw = client.getDatabase("gone").getCollection("members");
             members(raw);
@@ -246,10 +228,9 @@ class ChangeStreamInvalidatorTest {
                 assertThat(cached.find(eq("g", 1)).toList()).hasSize(5);
                 long full = invalidator.fullInvalidations();
 
-                first.shutdownNow();
-                backend.disableOplog();
-                second = new MongoServer(backend);
-                second.bind("localhost", address.getPort());
+                server.stop();
+                server.backend.disableOplog();
+                server.start();
                 await().atMost(Duration.ofSeconds(30))
                         .until(() -> invalidator.state() == ChangeStreamInvalidator.State.UNAVAILABLE);
                 assertThat(invalidator.unavailableReason()).hasValueSatisfying(reason -> assertThat(reason)
@@ -261,32 +242,13 @@ class ChangeStreamInvalidatorTest {
                         .as("dropped when the listener stopped, so read afresh")
                         .hasSize(6);
             }
-        } finally {
-            first.shutdownNow();
-            if (second != null) {
-                second.shutdownNow();
-            }
         }
     }
 
     @Test
     void serverRestart_resumesWhereItStopped_withoutDroppingEverything() {
-        MemoryBackend backend = new MemoryBackend() {
-            @Override
-            public void close() {
-                // keep the data (and the oplog) across the restart, like a disk
-            }
-        };
-        backend.enableOplog();
-        MongoServer first = new MongoServer(backend);
-        InetSocketAddress address = first.bind();
-        MongoServer second = null;
-        MongoClientSettings settings = MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString("mongodb://localhost:" + address.getPort()))
-                .applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(500, TimeUnit.MILLISECONDS))
-                .applyToSocketSettings(socket -> socket.connectTimeout(500, TimeUnit.MILLISECONDS))
-                .build();
-        try (MongoClient client = MongoClients.create(settings);
+        try (RestartableServer server = new RestartableServer(true);
+                MongoClient client = server.client();
                 CaffeineQueryCache cache = MongoTestSupport.cache("streams-restart")) {
             MongoCollection<Document> raw = client.getDatabase("restart").getCollection("members");
             members(raw);
@@ -297,11 +259,10 @@ class ChangeStreamInvalidatorTest {
                 long full = invalidator.fullInvalidations();
                 assertThat(cached.find(eq("g", 1)).toList()).hasSize(5);
 
-                first.shutdownNow();
+                server.stop();
                 await().atMost(Duration.ofSeconds(30))
                         .until(() -> invalidator.state() == ChangeStreamInvalidator.State.RECONNECTING);
-                second = new MongoServer(backend);
-                second.bind("localhost", address.getPort());
+                server.start();
                 await().atMost(Duration.ofSeconds(30))
                         .until(() -> invalidator.state() == ChangeStreamInvalidator.State.RUNNING);
 
@@ -311,11 +272,6 @@ class ChangeStreamInvalidatorTest {
                 assertThat(invalidator.fullInvalidations())
                         .as("resumed after its last event: nothing was missed, nothing dropped wholesale")
                         .isEqualTo(full);
-            }
-        } finally {
-            first.shutdownNow();
-            if (second != null) {
-                second.shutdownNow();
             }
         }
     }

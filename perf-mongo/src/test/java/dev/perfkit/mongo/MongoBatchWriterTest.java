@@ -124,24 +124,11 @@ class MongoBatchWriterTest {
      */
     @Test
     void serverRestartMidBatch_nothingSilentlyLost() throws Exception {
-        MemoryBackend backend = new MemoryBackend() {
-            @Override
-            public void close() {
-                // keep the data across the restart, like a disk
-            }
-        };
-        MongoServer first = new MongoServer(backend);
-        InetSocketAddress address = first.bind();
-        MongoServer second = null;
-        MongoClientSettings settings = MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString("mongodb://localhost:" + address.getPort()))
-                .applyToClusterSettings(cluster -> cluster.serverSelectionTimeout(500, TimeUnit.MILLISECONDS))
-                .applyToSocketSettings(socket -> socket.connectTimeout(500, TimeUnit.MILLISECONDS))
-                .build();
         List<CompletableFuture<Void>> inserts = new ArrayList<>();
         List<CompletableFuture<Void>> increments = new ArrayList<>();
         List<WriteModel<Document>> deadLetters = new CopyOnWriteArrayList<>();
-        try (MongoClient client = MongoClients.create(settings)) {
+        try (RestartableServer server = new RestartableServer(false);
+                MongoClient client = server.client()) {
             MongoCollection<Document> events = client.getDatabase("fault").getCollection("events");
             events.insertOne(new Document("_id", "counter").append("n", 0));
             try (MongoBatchWriter<Document> writer = MongoBatchWriter.create(
@@ -157,13 +144,12 @@ class MongoBatchWriterTest {
                         increments.add(writer.add(new UpdateOneModel<>(eq("_id", "counter"), inc("n", 1))));
                     }
                     if (i == 1_000) {
-                        first.shutdownNow();
+                        server.stop();
                     }
                     if (i == 1_500) {
                         await().atMost(Duration.ofSeconds(30))
                                 .until(() -> writer.stats().retried() > 0);
-                        second = new MongoServer(backend);
-                        second.bind("localhost", address.getPort());
+                        server.start();
                     }
                 }
             }
@@ -188,11 +174,6 @@ class MongoBatchWriterTest {
             assertThat(counter).isBetween((int) incrementsSucceeded, increments.size());
             assertThat(landed).as("inserts are retried through the outage").isEqualTo(inserts.size());
             assertThat(increments).anyMatch(CompletableFuture::isCompletedExceptionally);
-        } finally {
-            first.shutdownNow();
-            if (second != null) {
-                second.shutdownNow();
-            }
         }
     }
 

@@ -9,6 +9,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
+import com.mongodb.event.CommandSucceededEvent;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import dev.perfkit.cache.caffeine.CaffeineQueryCache;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -120,6 +122,34 @@ final class MongoTestSupport {
             public void commandStarted(CommandStartedEvent event) {
                 if (names.contains(event.getCommandName())) {
                     counter.incrementAndGet();
+                }
+            }
+        }));
+    }
+
+    /**
+     * A client that counts its {@code find} commands in {@code finds} and, when {@code hook} holds
+     * a task, runs it once on the thread of the next command named {@code command} (asked each
+     * time), between the server's reply and the command's return: a write or a read made there
+     * lands deterministically inside it.
+     */
+    static MongoClient hookedClient(
+            AtomicInteger finds, java.util.function.Supplier<String> command, AtomicReference<Runnable> hook) {
+        return client(settings -> settings.addCommandListener(new CommandListener() {
+            @Override
+            public void commandStarted(CommandStartedEvent event) {
+                if (event.getCommandName().equals("find")) {
+                    finds.incrementAndGet();
+                }
+            }
+
+            @Override
+            public void commandSucceeded(CommandSucceededEvent event) {
+                if (event.getCommandName().equals(command.get())) {
+                    Runnable task = hook.getAndSet(null);
+                    if (task != null) {
+                        task.run();
+                    }
                 }
             }
         }));

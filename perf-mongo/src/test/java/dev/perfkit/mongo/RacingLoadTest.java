@@ -9,9 +9,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.IndexOptions;
-import com.mongodb.event.CommandListener;
-import com.mongodb.event.CommandStartedEvent;
-import com.mongodb.event.CommandSucceededEvent;
 import dev.perfkit.cache.caffeine.CaffeineQueryCache;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,7 +30,7 @@ class RacingLoadTest {
     private final AtomicInteger finds = new AtomicInteger();
     /** Run once, on the thread of the next find, between its reply and its return. */
     private final AtomicReference<Runnable> armed = new AtomicReference<>();
-
+    /** The command whose reply runs the armed task. */
     private volatile String armedCommand = "find";
 
     private final CaffeineQueryCache cache = MongoTestSupport.cache("racing-load-test");
@@ -42,25 +39,8 @@ class RacingLoadTest {
 
     @BeforeEach
     void connect() {
-        client = MongoTestSupport.client(settings -> settings.addCommandListener(new CommandListener() {
-            @Override
-            public void commandStarted(CommandStartedEvent event) {
-                if (event.getCommandName().equals("find")) {
-                    finds.incrementAndGet();
-                }
-            }
-
-            @Override
-            public void commandSucceeded(CommandSucceededEvent event) {
-                // The reply is in, the load has not returned yet.
-                if (event.getCommandName().equals(armedCommand)) {
-                    Runnable write = armed.getAndSet(null);
-                    if (write != null) {
-                        write.run();
-                    }
-                }
-            }
-        }));
+        // The armed write runs once the find's reply is in, before the load returns.
+        client = MongoTestSupport.hookedClient(finds, () -> armedCommand, armed);
         MongoCollection<Document> raw = MongoTestSupport.freshDatabase(client).getCollection("accounts");
         // user_id is unique, so a write by it names one document, which cached copies may tell.
         Object unused = raw.createIndex(new Document("user_id", 1), new IndexOptions().unique(true));

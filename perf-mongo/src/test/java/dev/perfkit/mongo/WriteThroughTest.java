@@ -9,9 +9,6 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Updates;
-import com.mongodb.event.CommandListener;
-import com.mongodb.event.CommandStartedEvent;
-import com.mongodb.event.CommandSucceededEvent;
 import dev.perfkit.cache.caffeine.CaffeineQueryCache;
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -45,24 +42,7 @@ class WriteThroughTest {
 
     @BeforeEach
     void connect() {
-        client = MongoTestSupport.client(settings -> settings.addCommandListener(new CommandListener() {
-            @Override
-            public void commandStarted(CommandStartedEvent event) {
-                if (event.getCommandName().equals("find")) {
-                    finds.incrementAndGet();
-                }
-            }
-
-            @Override
-            public void commandSucceeded(CommandSucceededEvent event) {
-                if (event.getCommandName().equals("update")) {
-                    Runnable hook = afterUpdateReply.getAndSet(null);
-                    if (hook != null) {
-                        hook.run();
-                    }
-                }
-            }
-        }));
+        client = MongoTestSupport.hookedClient(finds, () -> "update", afterUpdateReply);
         raw = MongoTestSupport.freshDatabase(client).getCollection("accounts");
         Object unused = raw.createIndex(new Document("user_id", 1), new IndexOptions().unique(true));
         for (int user = 1; user <= 4; user++) {
