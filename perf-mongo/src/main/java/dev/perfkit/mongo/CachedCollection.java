@@ -785,12 +785,14 @@ public final class CachedCollection<T> {
                                     ? touchedOrUnknown(many.getUpdate())
                                     : null);
         }
-        Set<String> touchedByAny = new HashSet<>();
-        touched.forEach(fields -> {
-            if (fields != null) {
-                touchedByAny.addAll(fields);
+        Set<String> touchedByAny = new HashSet<>(); // null when any operation's fields are unknown
+        for (Set<String> fields : touched) {
+            if (fields == null) {
+                touchedByAny = null;
+                break;
             }
-        });
+            touchedByAny.addAll(fields);
+        }
         return writeAll(
                 filtersOf(models),
                 touchedByAny,
@@ -893,26 +895,12 @@ public final class CachedCollection<T> {
      * wrapper that has just returned. {@code touched}: the fields an update named (null: unknown).
      */
     void changedElsewhere(ReadIndex.Effect effect, Set<String> touched) {
-        if (!precise || effect.kind() == ReadIndex.EffectKind.ALL) {
-            invalidateAll();
-            return;
-        }
+        // Through the same path as a write of the wrapper's own whose call has just returned: an
+        // identity change is counted as one, an update is listed as running while it is judged,
+        // and last known copies stop vouching for what it changed.
         boolean identity = effect.kind() != ReadIndex.EffectKind.UPDATE || changesIdentity(touched, false);
-        if (identity) {
-            // As an identity write through the wrapper: updates running beside it stop trusting
-            // cached copies, and no last known copy vouches for anything it may have changed.
-            identityWriteEvents.incrementAndGet();
-            forgetLastKnown();
-        } else {
-            long unused = touch(touched); // last known copies stop vouching for the fields it changed
-        }
-        try {
-            apply(List.of(effect), false, null, null);
-        } finally {
-            if (identity) {
-                identityWriteEvents.incrementAndGet();
-            }
-        }
+        List<Bson> filters = effect.filter() == null ? List.of() : List.of(effect.filter());
+        Object unused = writeAll(filters, touched, () -> null, applied -> List.of(effect), identity);
     }
 
     /** Returns the wrapped collection, for operations the wrapper does not offer (they bypass the cache). */

@@ -101,6 +101,15 @@ final class ReadIndex {
          * started} and returned before it moved past {@code returned}.
          */
         ReadInfo loaded(long started, long returned) {
+            return copy(documents, started, returned);
+        }
+
+        /** This read holding {@code updated} instead (written through), all else the same. */
+        ReadInfo withDocuments(List<Document> updated) {
+            return copy(updated, loadSequence, returnedSequence);
+        }
+
+        private ReadInfo copy(List<Document> held, long started, long returned) {
             return new ReadInfo(
                     kind,
                     opaque,
@@ -111,32 +120,12 @@ final class ReadIndex {
                     skips,
                     limit,
                     distinctRoot,
-                    documents,
+                    held,
                     partialDocuments,
                     expiresAtNanos,
                     sort,
                     started,
                     returned);
-        }
-
-        /** This read holding {@code updated} instead (written through), all else the same. */
-        ReadInfo withDocuments(List<Document> updated) {
-            return new ReadInfo(
-                    kind,
-                    opaque,
-                    filter,
-                    filterRoots,
-                    sortRoots,
-                    projectedRoots,
-                    skips,
-                    limit,
-                    distinctRoot,
-                    updated,
-                    partialDocuments,
-                    expiresAtNanos,
-                    sort,
-                    loadSequence,
-                    returnedSequence);
         }
     }
 
