@@ -234,6 +234,34 @@ class WriteThroughTest {
         assertThat(cachedAccount(1)).isEqualTo(serverAccount(1));
     }
 
+    /**
+     * The log of ended updates is bounded (256): an update that selects the document only after
+     * this write, pushed out of the log by 300 others ending meanwhile, must still stop the
+     * write-through (the log no longer reaches back to this write's start).
+     */
+    @Test
+    void anOverlappingUpdatePushedOutOfTheLog_stillDropsTheReadInstead() {
+        assertThat(cachedAccount(1)).isNotNull();
+        afterUpdateReply.set(() -> {
+            try {
+                CompletableFuture.runAsync(() -> {
+                            accounts.updateMany(eq("xp", 11), Updates.inc("games", 1));
+                            for (int i = 0; i < 300; i++) {
+                                accounts.updateOne(eq("user_id", 2 + i % 3), Updates.set("name", "n" + i));
+                            }
+                        })
+                        .get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        accounts.updateOne(eq("user_id", 1), Updates.inc("xp", 10));
+        assertThat(afterUpdateReply.get()).as("the hook ran").isNull();
+        assertThat(accounts.writesThrough()).isZero();
+        assertThat(cachedAccount(1)).isEqualTo(serverAccount(1));
+        assertThat(serverAccount(1).getLong("games")).isEqualTo(2L);
+    }
+
     @Test
     void exactSum_followsMongoDBsTypes_andRefusesWhatItCannotBeSureOf() {
         assertThat(ReadIndex.exactSum(5, 3)).isEqualTo(8);

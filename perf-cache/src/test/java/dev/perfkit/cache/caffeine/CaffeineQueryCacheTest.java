@@ -63,6 +63,27 @@ class CaffeineQueryCacheTest extends QueryCacheContract {
         assertThat(cache.replace("k", current, List.of("d"))).as("closed").isFalse();
     }
 
+    /** Four threads replace the same value at once: exactly one wins, and its value is the one held. */
+    @Test
+    void concurrentReplacesOfOneValue_exactlyOneWins() throws Exception {
+        for (int round = 0; round < 200; round++) {
+            List<String> held = List.of("held", String.valueOf(round));
+            cache.set("k", held, Duration.ofMinutes(1));
+            List<Object> offered = List.of(List.of("a"), List.of("b"), List.of("c"), List.of("d"));
+            AtomicInteger wins = new AtomicInteger();
+            java.util.concurrent.atomic.AtomicReference<Object> winner =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            dev.perfkit.Concurrently.run(4, 30, thread -> {
+                if (cache.replace("k", held, offered.get(thread))) {
+                    wins.incrementAndGet();
+                    winner.set(offered.get(thread));
+                }
+            });
+            assertThat(wins).as("round %d", round).hasValue(1);
+            assertThat(cache.get("k")).as("round %d", round).isSameAs(winner.get());
+        }
+    }
+
     @Test
     void create_takesSizeTtlAndRegistryFromConfig() {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
