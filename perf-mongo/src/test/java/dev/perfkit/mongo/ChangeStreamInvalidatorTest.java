@@ -16,6 +16,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,6 +35,29 @@ class ChangeStreamInvalidatorTest {
 
     static void caughtUp(ChangeStreamInvalidator invalidator) {
         MongoTestSupport.caughtUp(invalidator);
+    }
+
+    // The fixture most tests share: a fresh collection of ten members on the server with change
+    // streams, read through a cached collection whose client counts its finds.
+    private final AtomicInteger finds = new AtomicInteger();
+    private MongoClient client;
+    private CaffeineQueryCache cache;
+    private MongoCollection<Document> raw;
+    private CachedCollection<Document> cached;
+
+    @BeforeEach
+    void connect() {
+        client = client(finds);
+        cache = MongoTestSupport.cache("streams");
+        raw = MongoTestSupport.freshDatabase(client).getCollection("members");
+        members(raw);
+        cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
+    }
+
+    @AfterEach
+    void disconnect() {
+        cache.close();
+        client.close();
     }
 
     private static void members(MongoCollection<Document> raw) {
@@ -67,148 +92,108 @@ class ChangeStreamInvalidatorTest {
 
     @Test
     void outsideInsertDeleteAndReplace_refreshOnlyTheReadsTheyCanChange() {
-        AtomicInteger finds = new AtomicInteger();
-        try (MongoClient client = client(finds);
-                CaffeineQueryCache cache = MongoTestSupport.cache("streams-precise")) {
-            MongoCollection<Document> raw =
-                    MongoTestSupport.freshDatabase(client).getCollection("members");
-            members(raw);
-            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
-            try (ChangeStreamInvalidator invalidator = cached.watchChanges()) {
-                assertThat(invalidator.state()).isEqualTo(ChangeStreamInvalidator.State.RUNNING);
-                assertThat(invalidator.fullInvalidations()).isEqualTo(1); // opening drops what predates it
-                List<Document> odd = cached.find(eq("g", 1)).toList();
-                List<Document> even = cached.find(eq("g", 0)).toList();
-                Document seven = cached.find(eq("_id", 7)).first();
-                assertThat(odd).hasSize(5);
-                int loads = finds.get();
+        try (ChangeStreamInvalidator invalidator = cached.watchChanges()) {
+            assertThat(invalidator.state()).isEqualTo(ChangeStreamInvalidator.State.RUNNING);
+            assertThat(invalidator.fullInvalidations()).isEqualTo(1); // opening drops what predates it
+            List<Document> odd = cached.find(eq("g", 1)).toList();
+            List<Document> even = cached.find(eq("g", 0)).toList();
+            Document seven = cached.find(eq("_id", 7)).first();
+            assertThat(odd).hasSize(5);
+            int loads = finds.get();
 
-                // An insert into group 1: only group 1's read can change.
-                raw.insertOne(new Document("_id", 11).append("g", 1).append("balance", 5));
-                caughtUp(invalidator);
-                assertThat(cached.find(eq("g", 1)).toList()).hasSize(6);
-                assertThat(cached.find(eq("g", 0)).toList()).isEqualTo(even);
-                assertThat(cached.find(eq("_id", 7)).first()).isEqualTo(seven);
-                assertThat(finds.get()).as("group 1 reloaded, the others kept").isEqualTo(loads + 1);
+            // An insert into group 1: only group 1's read can change.
+            raw.insertOne(new Document("_id", 11).append("g", 1).append("balance", 5));
+            caughtUp(invalidator);
+            assertThat(cached.find(eq("g", 1)).toList()).hasSize(6);
+            assertThat(cached.find(eq("g", 0)).toList()).isEqualTo(even);
+            assertThat(cached.find(eq("_id", 7)).first()).isEqualTo(seven);
+            assertThat(finds.get()).as("group 1 reloaded, the others kept").isEqualTo(loads + 1);
 
-                // A delete of _id 4 (group 0): group 0's read holds it; _id 7's read cannot match it.
-                raw.deleteOne(eq("_id", 4));
-                caughtUp(invalidator);
-                assertThat(cached.find(eq("g", 0)).toList()).hasSize(4);
-                assertThat(cached.find(eq("_id", 7)).first()).isEqualTo(seven);
-                assertThat(finds.get()).isEqualTo(loads + 2);
+            // A delete of _id 4 (group 0): group 0's read holds it; _id 7's read cannot match it.
+            raw.deleteOne(eq("_id", 4));
+            caughtUp(invalidator);
+            assertThat(cached.find(eq("g", 0)).toList()).hasSize(4);
+            assertThat(cached.find(eq("_id", 7)).first()).isEqualTo(seven);
+            assertThat(finds.get()).isEqualTo(loads + 2);
 
-                // A replacement of _id 7: its read is dropped, and so is each group's (it may now match either).
-                raw.replaceOne(eq("_id", 7), new Document("g", 0).append("balance", 1));
-                caughtUp(invalidator);
-                assertThat(cached.find(eq("_id", 7)).first()).containsEntry("balance", 1);
-                assertThat(cached.find(eq("g", 0)).toList()).hasSize(5);
-                assertThat(cached.find(eq("g", 1)).toList()).hasSize(5);
-                assertThat(invalidator.eventsApplied()).isEqualTo(3);
-                assertThat(invalidator.fullInvalidations()).isEqualTo(1);
-            }
+            // A replacement of _id 7: its read is dropped, and so is each group's (it may now match either).
+            raw.replaceOne(eq("_id", 7), new Document("g", 0).append("balance", 1));
+            caughtUp(invalidator);
+            assertThat(cached.find(eq("_id", 7)).first()).containsEntry("balance", 1);
+            assertThat(cached.find(eq("g", 0)).toList()).hasSize(5);
+            assertThat(cached.find(eq("g", 1)).toList()).hasSize(5);
+            assertThat(invalidator.eventsApplied()).isEqualTo(3);
+            assertThat(invalidator.fullInvalidations()).isEqualTo(1);
         }
     }
 
     @Test
     void outsideUpdate_showsInCachedReads() {
-        AtomicInteger finds = new AtomicInteger();
-        try (MongoClient client = client(finds);
-                CaffeineQueryCache cache = MongoTestSupport.cache("streams-update")) {
-            MongoCollection<Document> raw =
-                    MongoTestSupport.freshDatabase(client).getCollection("members");
-            members(raw);
-            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
-            try (ChangeStreamInvalidator invalidator = cached.watchChanges()) {
-                assertThat(cached.find(eq("_id", 3)).first()).containsEntry("balance", 100);
-                long full = invalidator.fullInvalidations();
-                raw.updateOne(eq("_id", 3), Updates.inc("balance", 50));
-                caughtUp(invalidator);
-                assertThat(cached.find(eq("_id", 3)).first()).containsEntry("balance", 150);
-                if (EMBEDDED) {
-                    // The embedded server's update events do not name their document: all is dropped.
-                    assertThat(invalidator.fullInvalidations()).isEqualTo(full + 1);
-                }
+        try (ChangeStreamInvalidator invalidator = cached.watchChanges()) {
+            assertThat(cached.find(eq("_id", 3)).first()).containsEntry("balance", 100);
+            long full = invalidator.fullInvalidations();
+            raw.updateOne(eq("_id", 3), Updates.inc("balance", 50));
+            caughtUp(invalidator);
+            assertThat(cached.find(eq("_id", 3)).first()).containsEntry("balance", 150);
+            if (EMBEDDED) {
+                // The embedded server's update events do not name their document: all is dropped.
+                assertThat(invalidator.fullInvalidations()).isEqualTo(full + 1);
             }
         }
     }
 
     @Test
     void outsideDrop_dropsEveryRead_andTheStreamGoesOn() {
-        AtomicInteger finds = new AtomicInteger();
-        try (MongoClient client = client(finds);
-                CaffeineQueryCache cache = MongoTestSupport.cache("streams-drop")) {
-            MongoCollection<Document> raw =
-                    MongoTestSupport.freshDatabase(client).getCollection("members");
-            members(raw);
-            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
-            try (ChangeStreamInvalidator invalidator = cached.watchChanges()) {
-                assertThat(cached.find(eq("_id", 1)).first()).isNotNull();
-                long full = invalidator.fullInvalidations();
-                raw.drop();
-                caughtUp(invalidator);
-                assertThat(invalidator.fullInvalidations()).isGreaterThan(full);
-                assertThat(cached.find(eq("_id", 1)).first()).isNull();
-                raw.insertOne(new Document("_id", 1).append("g", 1));
-                caughtUp(invalidator);
-                assertThat(cached.find(eq("_id", 1)).first()).containsEntry("g", 1);
-                assertThat(invalidator.state()).isEqualTo(ChangeStreamInvalidator.State.RUNNING);
-            }
+        try (ChangeStreamInvalidator invalidator = cached.watchChanges()) {
+            assertThat(cached.find(eq("_id", 1)).first()).isNotNull();
+            long full = invalidator.fullInvalidations();
+            raw.drop();
+            caughtUp(invalidator);
+            assertThat(invalidator.fullInvalidations()).isGreaterThan(full);
+            assertThat(cached.find(eq("_id", 1)).first()).isNull();
+            raw.insertOne(new Document("_id", 1).append("g", 1));
+            caughtUp(invalidator);
+            assertThat(cached.find(eq("_id", 1)).first()).containsEntry("g", 1);
+            assertThat(invalidator.state()).isEqualTo(ChangeStreamInvalidator.State.RUNNING);
         }
     }
 
     @Test
     void closedListener_appliesNothingMore_andItsThreadEnds() {
-        AtomicInteger finds = new AtomicInteger();
-        try (MongoClient client = client(finds);
-                CaffeineQueryCache cache = MongoTestSupport.cache("streams-closed")) {
-            MongoCollection<Document> raw =
-                    MongoTestSupport.freshDatabase(client).getCollection("members");
-            members(raw);
-            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
-            ChangeStreamInvalidator invalidator = cached.watchChanges();
-            raw.insertOne(new Document("_id", 20).append("g", 0));
-            caughtUp(invalidator);
-            invalidator.close();
-            assertThat(invalidator.state()).isEqualTo(ChangeStreamInvalidator.State.CLOSED);
-            assertThat(invalidator.listening()).isFalse();
-            long applied = invalidator.eventsApplied();
-            assertThat(cached.find(eq("g", 0)).toList()).hasSize(6);
-            raw.insertOne(new Document("_id", 21).append("g", 0));
-            // Closed: the TTL is the bound again, so the cached read stays as it was.
-            assertThat(cached.find(eq("g", 0)).toList()).hasSize(6);
-            assertThat(invalidator.eventsApplied()).isEqualTo(applied);
-        }
+        ChangeStreamInvalidator invalidator = cached.watchChanges();
+        raw.insertOne(new Document("_id", 20).append("g", 0));
+        caughtUp(invalidator);
+        invalidator.close();
+        assertThat(invalidator.state()).isEqualTo(ChangeStreamInvalidator.State.CLOSED);
+        assertThat(invalidator.listening()).isFalse();
+        long applied = invalidator.eventsApplied();
+        assertThat(cached.find(eq("g", 0)).toList()).hasSize(6);
+        raw.insertOne(new Document("_id", 21).append("g", 0));
+        // Closed: the TTL is the bound again, so the cached read stays as it was.
+        assertThat(cached.find(eq("g", 0)).toList()).hasSize(6);
+        assertThat(invalidator.eventsApplied()).isEqualTo(applied);
     }
 
     @Test
     void closeRacingTheListener_alwaysEndsIt() throws Exception {
-        AtomicInteger finds = new AtomicInteger();
-        try (MongoClient client = client(finds);
-                CaffeineQueryCache cache = MongoTestSupport.cache("streams-race")) {
-            MongoCollection<Document> raw =
-                    MongoTestSupport.freshDatabase(client).getCollection("members");
-            members(raw);
-            CachedCollection<Document> cached = MongoPerf.cached(raw, Duration.ofMinutes(5), cache);
-            Thread writer = new Thread(() -> {
-                for (int i = 0; i < 2_000 && !Thread.currentThread().isInterrupted(); i++) {
-                    raw.insertOne(new Document("_id", 1_000 + i).append("g", i % 2));
-                }
-            });
-            writer.start();
-            try {
-                for (int round = 0; round < 20; round++) {
-                    ChangeStreamInvalidator invalidator = cached.watchChanges();
-                    assertThat(cached.find(eq("g", round % 2)).toList()).isNotEmpty();
-                    // Closed by two threads at once: both return, and the listener is gone.
-                    Concurrently.run(2, 30, thread -> invalidator.close());
-                    assertThat(invalidator.listening()).as("round %d", round).isFalse();
-                    assertThat(invalidator.state()).isEqualTo(ChangeStreamInvalidator.State.CLOSED);
-                }
-            } finally {
-                writer.interrupt();
-                writer.join();
+        Thread writer = new Thread(() -> {
+            for (int i = 0; i < 2_000 && !Thread.currentThread().isInterrupted(); i++) {
+                raw.insertOne(new Document("_id", 1_000 + i).append("g", i % 2));
             }
+        });
+        writer.start();
+        try {
+            for (int round = 0; round < 20; round++) {
+                ChangeStreamInvalidator invalidator = cached.watchChanges();
+                assertThat(cached.find(eq("g", round % 2)).toList()).isNotEmpty();
+                // Closed by two threads at once: both return, and the listener is gone.
+                Concurrently.run(2, 30, thread -> invalidator.close());
+                assertThat(invalidator.listening()).as("round %d", round).isFalse();
+                assertThat(invalidator.state()).isEqualTo(ChangeStreamInvalidator.State.CLOSED);
+            }
+        } finally {
+            writer.interrupt();
+            writer.join();
         }
     }
 
