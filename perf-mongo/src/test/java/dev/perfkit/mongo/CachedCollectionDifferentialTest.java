@@ -390,13 +390,14 @@ class CachedCollectionDifferentialTest {
                 assertThat(cached.find(byU).first())
                         .as(context)
                         .isEqualTo(raw.find(byU).first());
-            case 2 -> {
-                Bson ranking = Sorts.orderBy(Sorts.descending("score"), Sorts.ascending("_id"));
-                assertThat(cached.find(eq("g", group)).sort(ranking).limit(3).toList())
-                        .as(context)
-                        .isEqualTo(
-                                raw.find(eq("g", group)).sort(ranking).limit(3).into(new ArrayList<>()));
-            }
+            case 2 ->
+                assertSameRanking(
+                        cached,
+                        raw,
+                        group,
+                        Sorts.orderBy(Sorts.descending("score"), Sorts.ascending("_id")),
+                        3,
+                        context);
             case 3 ->
                 assertThat(cached.find(byU)
                                 .projection(Projections.include("score"))
@@ -410,6 +411,19 @@ class CachedCollectionDifferentialTest {
                         .as(context)
                         .isEqualTo(raw.countDocuments(gt("score", 5)));
         }
+    }
+
+    /** A group's ranking read through the wrapper and directly: both must be equal. */
+    private static void assertSameRanking(
+            CachedCollection<Document> cached,
+            MongoCollection<Document> raw,
+            int group,
+            Bson sort,
+            int limit,
+            String context) {
+        assertThat(cached.find(eq("g", group)).sort(sort).limit(limit).toList())
+                .as(context)
+                .isEqualTo(raw.find(eq("g", group)).sort(sort).limit(limit).into(new ArrayList<>()));
     }
 
     private static Document wallet(int id, int u, SplittableRandom random) {
@@ -466,15 +480,7 @@ class CachedCollectionDifferentialTest {
                     int group = random.nextInt(2);
                     Bson sort = random.nextBoolean() ? Sorts.descending("score") : Sorts.ascending("score");
                     int limit = 2 + random.nextInt(2);
-                    assertThat(cached.find(eq("g", group))
-                                    .sort(sort)
-                                    .limit(limit)
-                                    .toList())
-                            .as(context)
-                            .isEqualTo(raw.find(eq("g", group))
-                                    .sort(sort)
-                                    .limit(limit)
-                                    .into(new ArrayList<>()));
+                    assertSameRanking(cached, raw, group, sort, limit, context);
                 } else if (roll < 75) {
                     assertThat(cached.find(member).first())
                             .as(context)
@@ -529,15 +535,7 @@ class CachedCollectionDifferentialTest {
                                         Sorts.ascending("score"),
                                         Sorts.descending("score"))
                                 .get(random.nextInt(3));
-                        assertThat(cached.find(eq("g", group))
-                                        .sort(sort)
-                                        .limit(limit)
-                                        .toList())
-                                .as(context)
-                                .isEqualTo(raw.find(eq("g", group))
-                                        .sort(sort)
-                                        .limit(limit)
-                                        .into(new ArrayList<>()));
+                        assertSameRanking(cached, raw, group, sort, limit, context);
                     } else if (roll < 60) {
                         reads++;
                         assertThat(cached.find(byMember).first())
@@ -703,15 +701,13 @@ class CachedCollectionDifferentialTest {
                     }
                 });
                 for (int group = 0; group < 3; group++) {
-                    assertThat(cached.find(eq("g", group))
-                                    .sort(ranking)
-                                    .limit(2)
-                                    .toList())
-                            .as("seed %d round %d group %d", seed, round, group)
-                            .isEqualTo(raw.find(eq("g", group))
-                                    .sort(ranking)
-                                    .limit(2)
-                                    .into(new ArrayList<>()));
+                    assertSameRanking(
+                            cached,
+                            raw,
+                            group,
+                            ranking,
+                            2,
+                            String.format("seed %d round %d group %d", seed, round, group));
                 }
                 for (int value = 100; value < 140; value++) {
                     assertThat(cached.find(eq("u", value)).first())
