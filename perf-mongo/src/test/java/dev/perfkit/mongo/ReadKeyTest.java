@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.bson.Document;
+import org.bson.conversions.Bson;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -169,6 +170,30 @@ class ReadKeyTest {
                 reads++;
             }
         }
+
+        assertThat(reads - hashes.size()).as("exact hash collisions").isLessThanOrEqualTo(3);
+    }
+
+    @Test
+    void readsDifferingOnlyInWhichOptionIsSetDoNotCollide() {
+        // Only the options a read sets are hashed; without a salt per option, skip 5 and limit 5
+        // (or a projection and a sort of the same fields) would hash alike on every such pair.
+        Bson filter = eq("user_id", 7);
+        Set<Integer> hashes = new HashSet<>();
+        int reads = 0;
+        for (int skip = 0; skip < 64; skip++) {
+            for (int limit = 0; limit < 64; limit++) {
+                hashes.add(ReadKey.probe(ReadKey.Kind.FIND, null, null, filter, null, null, skip, limit)
+                        .hashCode());
+                reads++;
+            }
+        }
+        Document fields = new Document("balance", 1);
+        hashes.add(ReadKey.probe(ReadKey.Kind.FIND, null, null, filter, fields, null, 0, 0)
+                .hashCode());
+        hashes.add(ReadKey.probe(ReadKey.Kind.FIND, null, null, filter, null, fields, 0, 0)
+                .hashCode());
+        reads += 2;
 
         assertThat(reads - hashes.size()).as("exact hash collisions").isLessThanOrEqualTo(3);
     }
