@@ -382,11 +382,11 @@ public final class CachedCollection<T> {
         try {
             V value = query.get();
             long returnedAt = writeSequence.get(); // after the query: see WriteThrough
-            if (index.reads.size() >= ReadIndex.MAX_TRACKED) {
+            if (index.reads.size() >= ReadIndex.MAX_TRACKED && dropExpiredReads() == 0) {
                 invalidateAll(); // too many to track: start over (conservative)
             }
             ReadIndex.ReadInfo loaded = describe.apply(value).loaded(startedAt, returnedAt);
-            index.reads.put(key, loaded);
+            index.reads.register(key, loaded);
             // A write that raced this load stopped the cache from publishing it; if its documents
             // show that none of those writes can have changed it, it publishes itself.
             if (pending.republishable(loaded)) {
@@ -1219,10 +1219,14 @@ public final class CachedCollection<T> {
             }
         }
         List<Map.Entry<String, ReadIndex.ReadInfo>> affected = new ArrayList<>();
-        for (Map.Entry<String, ReadIndex.ReadInfo> entry : index.reads.entrySet()) {
+        // Only the reads the index lists as possibly affected are judged (all of them for writes
+        // it does not serve): see ReadRegistry.
+        List<Map.Entry<String, ReadIndex.ReadInfo>> candidates = index.reads.candidates(changes);
+        for (Map.Entry<String, ReadIndex.ReadInfo> entry : candidates != null ? candidates : index.reads.all()) {
+            readsJudged.increment();
             ReadIndex.ReadInfo read = entry.getValue();
             if (now - read.expiresAtNanos() >= 0) {
-                index.reads.remove(entry.getKey(), read); // knownTarget ignores expired reads anyway
+                index.reads.unregister(entry.getKey(), read); // knownTarget ignores expired reads anyway
             } else if (affectsAny(changes, targets, read)) {
                 affected.add(Map.entry(entry.getKey(), read));
             }
@@ -1240,8 +1244,24 @@ public final class CachedCollection<T> {
                 index.rememberDropped(entry.getValue(), unique);
             }
             cache.invalidate(entry.getKey());
-            index.reads.remove(entry.getKey(), entry.getValue());
+            index.reads.unregister(entry.getKey(), entry.getValue());
         }
+    }
+
+    /**
+     * Forgets the registered reads whose TTL has passed (their cache entries are gone too); returns
+     * how many. Writes judge only the reads they may affect, so expired ones are not all met there.
+     */
+    private int dropExpiredReads() {
+        long now = System.nanoTime();
+        int dropped = 0;
+        for (Map.Entry<String, ReadIndex.ReadInfo> entry : index.reads.all()) {
+            if (now - entry.getValue().expiresAtNanos() >= 0
+                    && index.reads.unregister(entry.getKey(), entry.getValue())) {
+                dropped++;
+            }
+        }
+        return dropped;
     }
 
     /**
@@ -1335,11 +1355,11 @@ public final class CachedCollection<T> {
             List<Document> updated = List.of(ReadOnlyDocument.of(next));
             ReadIndex.ReadInfo rewritten = read.withDocuments(updated);
             // By identity: only the very ReadInfo judged is replaced (records compare by content).
-            if (index.reads.computeIfPresent(key, (k, current) -> current == read ? rewritten : current) != rewritten) {
+            if (!index.reads.replace(key, read, rewritten)) {
                 return false;
             }
             if (writeSequence.get() != seen || !cache.replace(key, documents, updated)) {
-                index.reads.computeIfPresent(key, (k, current) -> current == rewritten ? null : current);
+                index.reads.unregister(key, rewritten);
                 return false; // the caller drops the cached value
             }
             writesThrough.increment();
@@ -1370,6 +1390,13 @@ public final class CachedCollection<T> {
 
     long writesThrough() {
         return writesThrough.sum();
+    }
+
+    /** Registered reads visited by writes' judging (ReadRegistry narrows them down), for tests. */
+    private final LongAdder readsJudged = new LongAdder();
+
+    long readsJudged() {
+        return readsJudged.sum();
     }
 
     /**

@@ -158,7 +158,8 @@ final class ReadIndex {
 
     static final int MAX_TRACKED = 100_000;
 
-    final ConcurrentHashMap<String, ReadInfo> reads = new ConcurrentHashMap<>();
+    /** The registered reads, with the index that lists which of them a write must judge. */
+    final ReadRegistry reads = new ReadRegistry();
     /**
      * Loads running now: what each reads, by its filter only (its documents are not known yet; see
      * {@link #affectsPending}), and the writes that raced it. One object per load, never one per
@@ -724,7 +725,8 @@ final class ReadIndex {
         String field = clause.getKey();
         Object value = clause.getValue();
         Document found = null;
-        for (Map.Entry<String, ReadInfo> entry : reads.entrySet()) {
+        List<Map.Entry<String, ReadInfo>> holding = reads.holding(field, value);
+        for (Map.Entry<String, ReadInfo> entry : holding != null ? holding : reads.all()) {
             ReadInfo read = entry.getValue();
             if (read.kind() != Kind.FIND || read.partialDocuments() || now - read.expiresAtNanos() >= 0) {
                 continue;

@@ -90,6 +90,35 @@ class CachedCollectionTest {
     }
 
     @Test
+    void aWriteByAPinnedFieldJudgesOnlyTheReadsItMayConcern() {
+        List<Document> members = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            members.add(new Document("_id", 100 + i).append("user", i).append("balance", 0));
+        }
+        raw.insertMany(members);
+        for (int i = 0; i < 2_000; i++) {
+            accounts.find(eq("user", i)).first();
+        }
+        accounts.countDocuments(eq("guild", 1)); // judged by its fields alone: listed for every write
+        accounts.updateOne(eq("user", 1_999), inc("balance", 1)); // the first by user: indexes them all
+        long before = accounts.readsJudged();
+
+        for (int i = 0; i < 100; i++) {
+            accounts.updateOne(eq("user", i), inc("balance", 1));
+            accounts.deleteOne(eq("user", 1_000 + i));
+        }
+
+        // Each write visits the one read holding its user, and the count on a delete: not 2,000.
+        assertThat(accounts.readsJudged() - before).isLessThanOrEqualTo(100 * 3);
+        assertThat(accounts.find(eq("user", 5)).first().getInteger("balance")).isEqualTo(1);
+        assertThat(accounts.find(eq("user", 1_005)).first()).isNull();
+        int findsBefore = finds.get();
+        assertThat(accounts.find(eq("user", 500)).first().getInteger("balance")).isZero();
+        assertThat(finds).as("a read no write concerned is still cached").hasValue(findsBefore);
+        assertThat(accounts.countDocuments(eq("guild", 1))).isEqualTo(5);
+    }
+
+    @Test
     void find_equivalentFiltersShareOneEntry() {
         accounts.find(or(eq("_id", 1), eq("_id", 2))).toList();
         accounts.find(in("_id", 1, 2)).toList();

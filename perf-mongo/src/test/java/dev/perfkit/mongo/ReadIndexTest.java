@@ -181,7 +181,7 @@ class ReadIndexTest {
     void knownTarget_onlyByAUniqueField_fromWholeDocumentsThatAgree() {
         ReadIndex index = new ReadIndex();
         Document seven = member(7, 2, 10);
-        index.reads.put(
+        index.reads.register(
                 "balance:7", ReadIndex.find(Document.parse("{user: 107}"), null, null, 0, 1, List.of(seven), HOUR));
         long now = System.nanoTime();
         Set<String> unique = Set.of("_id", "user");
@@ -213,7 +213,7 @@ class ReadIndexTest {
                 .as("an expired read tells nothing")
                 .isNull();
 
-        index.reads.put(
+        index.reads.register(
                 "projected:7",
                 ReadIndex.find(
                         Document.parse("{user: 107}"),
@@ -227,7 +227,7 @@ class ReadIndexTest {
                 .as("a projected copy is not a whole document and is not used")
                 .isEqualTo(seven);
 
-        index.reads.put(
+        index.reads.register(
                 "other:7",
                 ReadIndex.find(
                         Document.parse("{guild: 3}"),

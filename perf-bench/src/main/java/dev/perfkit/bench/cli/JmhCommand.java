@@ -27,7 +27,7 @@ import picocli.CommandLine.Unmatched;
         description = {
             "Runs the JMH benchmarks; every argument goes to JMH (try: jmh -l, jmh QueryCacheBenchmark -prof gc).",
             "Benchmarks: QueryCacheBenchmark, MemoryManagerBenchmark, QueryProfilerBenchmark, BatchProcessorBenchmark,",
-            "QueryShapeBenchmark, MongoQueryOptimizerBenchmark, MongoWriteBenchmark, CachedFindBenchmark,",
+            "QueryShapeBenchmark, MongoQueryOptimizerBenchmark, MongoWriteBenchmark, CachedFindBenchmark, CachedWriteBenchmark,",
             "InstrumentationBenchmark, CommandListenerBenchmark, TaskPoolBenchmark, KeyedRateLimiterBenchmark."
         })
 final class JmhCommand implements Callable<Integer> {
