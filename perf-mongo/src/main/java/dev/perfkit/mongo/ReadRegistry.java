@@ -65,7 +65,7 @@ final class ReadRegistry {
         private Token(String key, ReadIndex.ReadInfo info, List<Bucket> buckets) {
             this.key = key;
             this.info = info;
-            this.buckets = buckets;
+            this.buckets = List.copyOf(buckets);
         }
     }
 
@@ -84,7 +84,12 @@ final class ReadRegistry {
     private static final Bucket ALWAYS_ON_DELETE = new Bucket(BucketKind.ALWAYS_ON_DELETE, "", "");
 
     private final ConcurrentHashMap<String, Token> reads = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<Bucket, Set<Token>> buckets = new ConcurrentHashMap<>();
+    /**
+     * Bucket to its reads: one Token alone (most HELD buckets: one member's reads), or a set of
+     * them. A set per bucket cost about 200 bytes more per read with 10,000 reads cached.
+     */
+    private final ConcurrentHashMap<Bucket, Object> buckets = new ConcurrentHashMap<>();
+
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     /** Fields whose values documents are indexed by; changed only under the write lock. */
     private volatile Set<String> watched = Set.of("_id");
@@ -209,16 +214,7 @@ final class ReadRegistry {
         Set<Token> listed = Collections.newSetFromMap(new IdentityHashMap<>());
         List<Map.Entry<String, ReadIndex.ReadInfo>> candidates = new ArrayList<>();
         for (Bucket bucket : wanted) {
-            Set<Token> tokens = buckets.get(bucket);
-            if (tokens == null) {
-                continue;
-            }
-            for (Token token : tokens) {
-                // A replaced or removed read is skipped: its successor is listed where it belongs.
-                if (reads.get(token.key) == token && listed.add(token)) {
-                    candidates.add(Map.entry(token.key, token.info));
-                }
-            }
+            collect(bucket, listed, candidates);
         }
         return candidates;
     }
@@ -236,16 +232,33 @@ final class ReadRegistry {
         Set<Token> listed = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Bucket bucket : List.of(
                 new Bucket(BucketKind.HELD, field, normalized), new Bucket(BucketKind.UNKNOWN, field, ""), ALWAYS)) {
-            Set<Token> tokens = buckets.get(bucket);
-            if (tokens != null) {
-                for (Token token : tokens) {
-                    if (reads.get(token.key) == token && listed.add(token)) {
-                        found.add(Map.entry(token.key, token.info));
-                    }
-                }
-            }
+            collect(bucket, listed, found);
         }
         return found;
+    }
+
+    /** Adds the live reads of a bucket not listed yet. */
+    private void collect(Bucket bucket, Set<Token> listed, List<Map.Entry<String, ReadIndex.ReadInfo>> into) {
+        Object value = buckets.get(bucket);
+        if (value instanceof Token token) {
+            addIfLive(token, listed, into);
+        } else if (value != null) {
+            for (Token token : tokensOf(value)) {
+                addIfLive(token, listed, into);
+            }
+        }
+    }
+
+    /** A replaced or removed read is skipped: its successor is listed where it belongs. */
+    private void addIfLive(Token token, Set<Token> listed, List<Map.Entry<String, ReadIndex.ReadInfo>> into) {
+        if (reads.get(token.key) == token && listed.add(token)) {
+            into.add(Map.entry(token.key, token.info));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Set<Token> tokensOf(Object bucketValue) {
+        return (Set<Token>) bucketValue;
     }
 
     /**
@@ -303,7 +316,7 @@ final class ReadRegistry {
                     index(token, more);
                     List<Bucket> all = new ArrayList<>(token.buckets);
                     all.addAll(more);
-                    token.buckets = all;
+                    token.buckets = List.copyOf(all);
                 }
             }
             Set<String> next = new HashSet<>(watched);
@@ -398,8 +411,17 @@ final class ReadRegistry {
 
     private void index(Token token, List<Bucket> list) {
         for (Bucket bucket : list) {
-            buckets.compute(bucket, (key, tokens) -> {
-                Set<Token> set = tokens != null ? tokens : ConcurrentHashMap.newKeySet();
+            buckets.compute(bucket, (key, value) -> {
+                if (value == null) {
+                    return token;
+                }
+                Set<Token> set;
+                if (value instanceof Token alone) {
+                    set = ConcurrentHashMap.newKeySet();
+                    set.add(alone);
+                } else {
+                    set = tokensOf(value);
+                }
                 set.add(token);
                 return set;
             });
@@ -408,9 +430,13 @@ final class ReadRegistry {
 
     private void unindex(Token token) {
         for (Bucket bucket : token.buckets) {
-            buckets.computeIfPresent(bucket, (key, tokens) -> {
-                tokens.remove(token);
-                return tokens.isEmpty() ? null : tokens;
+            buckets.computeIfPresent(bucket, (key, value) -> {
+                if (value instanceof Token alone) {
+                    return alone == token ? null : alone;
+                }
+                Set<Token> set = tokensOf(value);
+                set.remove(token);
+                return set.isEmpty() ? null : set;
             });
         }
     }
