@@ -74,7 +74,13 @@ final class ReadRegistry {
         HELD,
         UNKNOWN,
         ALWAYS,
-        ALWAYS_ON_DELETE
+        ALWAYS_ON_DELETE,
+        /** Reads whose filter pins a field to a value (by one such clause). */
+        PIN,
+        /** Every read with a PIN on a field. */
+        PIN_FIELD,
+        /** Reads whose filter pins nothing the index keys: judged on every insert. */
+        ALWAYS_ON_INSERT
     }
 
     /** An index bucket: a kind, a field and, for HELD, a normalized value. */
@@ -82,6 +88,7 @@ final class ReadRegistry {
 
     private static final Bucket ALWAYS = new Bucket(BucketKind.ALWAYS, "", "");
     private static final Bucket ALWAYS_ON_DELETE = new Bucket(BucketKind.ALWAYS_ON_DELETE, "", "");
+    private static final Bucket ALWAYS_ON_INSERT = new Bucket(BucketKind.ALWAYS_ON_INSERT, "", "");
 
     private final ConcurrentHashMap<String, Token> reads = new ConcurrentHashMap<>();
     /**
@@ -93,6 +100,8 @@ final class ReadRegistry {
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     /** Fields whose values documents are indexed by; changed only under the write lock. */
     private volatile Set<String> watched = Set.of("_id");
+    /** Fields some read's filter has been PINned on; only grows, and before such a read is indexed. */
+    private final Set<String> pinFields = ConcurrentHashMap.newKeySet();
 
     // ---- the map of reads
 
@@ -191,6 +200,10 @@ final class ReadRegistry {
     List<Map.Entry<String, ReadIndex.ReadInfo>> candidates(List<ReadIndex.Effect> changes) {
         Set<Bucket> wanted = new HashSet<>();
         for (ReadIndex.Effect change : changes) {
+            if (change.kind() == ReadIndex.EffectKind.INSERT) {
+                addInsertBuckets(change.inserted(), wanted);
+                continue;
+            }
             boolean update = change.kind() == ReadIndex.EffectKind.UPDATE && change.touched() != null;
             if (!update && change.kind() != ReadIndex.EffectKind.DELETE) {
                 return null;
@@ -217,6 +230,28 @@ final class ReadRegistry {
             collect(bucket, listed, candidates);
         }
         return candidates;
+    }
+
+    /**
+     * The reads an insert may affect: those whose filter pins nothing the index keys, and, for each
+     * field reads are pinned on, those pinned to a new document's value (all of them when that value
+     * is not one the index keys). A read pinned to another value, or on a field the new document
+     * lacks, provably does not match it.
+     */
+    private void addInsertBuckets(List<Document> inserted, Set<Bucket> wanted) {
+        wanted.add(ALWAYS_ON_INSERT);
+        for (Document document : inserted) {
+            for (String field : pinFields) {
+                if (!document.containsKey(field)) {
+                    continue;
+                }
+                Object normalized = normalized(document.get(field));
+                wanted.add(
+                        normalized != null
+                                ? new Bucket(BucketKind.PIN, field, normalized)
+                                : new Bucket(BucketKind.PIN_FIELD, field, ""));
+            }
+        }
     }
 
     /**
@@ -271,18 +306,11 @@ final class ReadRegistry {
         }
         Map.Entry<String, Object> candidate = null;
         for (Map.Entry<String, Object> clause : filter.entrySet()) {
-            String field = clause.getKey();
-            if (field.startsWith("$") || field.indexOf('.') >= 0) {
-                continue;
-            }
-            Object value = clause.getValue();
-            if (value instanceof Map<?, ?> operators && operators.size() == 1 && operators.containsKey("$eq")) {
-                value = operators.get("$eq");
-            }
-            Object normalized = normalized(value);
+            Object normalized = pinnedValue(clause);
             if (normalized == null) {
                 continue;
             }
+            String field = clause.getKey();
             if (watched.contains(field)) {
                 return Map.entry(field, normalized);
             }
@@ -330,8 +358,17 @@ final class ReadRegistry {
 
     // ---- buckets
 
-    private static List<Bucket> bucketsOf(ReadIndex.ReadInfo info, Set<String> fields) {
+    private List<Bucket> bucketsOf(ReadIndex.ReadInfo info, Set<String> fields) {
         List<Bucket> list = new ArrayList<>();
+        // For inserts, by the filter alone (as ReadIndex judges them), whatever the read's kind.
+        Map.Entry<String, Object> pin = info.opaque() ? null : filterPin(info.filter());
+        if (pin == null) {
+            list.add(ALWAYS_ON_INSERT);
+        } else {
+            pinFields.add(pin.getKey()); // before the read is indexed: see addInsertBuckets
+            list.add(new Bucket(BucketKind.PIN, pin.getKey(), pin.getValue()));
+            list.add(new Bucket(BucketKind.PIN_FIELD, pin.getKey(), ""));
+        }
         boolean find = info.kind() == ReadIndex.Kind.FIND;
         if (info.opaque() || info.kind() == ReadIndex.Kind.AGGREGATE || (find && !judgedByDocuments(info))) {
             list.add(ALWAYS);
@@ -352,6 +389,36 @@ final class ReadRegistry {
             }
         }
         return list;
+    }
+
+    /**
+     * The first top-level clause of a read's filter that pins a field to a value the index keys
+     * ({@code field: value} or {@code field: {$eq: value}}), normalized, or null.
+     */
+    private static Map.Entry<String, Object> filterPin(Document filter) {
+        if (filter == null) {
+            return null;
+        }
+        for (Map.Entry<String, Object> clause : filter.entrySet()) {
+            Object normalized = pinnedValue(clause);
+            if (normalized != null) {
+                return Map.entry(clause.getKey(), normalized);
+            }
+        }
+        return null;
+    }
+
+    /** The normalized value a top-level clause pins its field to, or null. */
+    private static Object pinnedValue(Map.Entry<String, Object> clause) {
+        String field = clause.getKey();
+        if (field.startsWith("$") || field.indexOf('.') >= 0) {
+            return null;
+        }
+        Object value = clause.getValue();
+        if (value instanceof Map<?, ?> operators && operators.size() == 1 && operators.containsKey("$eq")) {
+            value = operators.get("$eq");
+        }
+        return normalized(value);
     }
 
     /** Whether the documents of a find are all known and whole (no projection, no partial copy). */

@@ -110,6 +110,19 @@ class CachedCollectionTest {
 
         // Each write visits the one read holding its user, and the count on a delete: not 2,000.
         assertThat(accounts.readsJudged() - before).isLessThanOrEqualTo(100 * 3);
+
+        assertThat(accounts.find(eq("user", 3_005)).first()).isNull(); // cached: nobody yet
+        long beforeInserts = accounts.readsJudged();
+        for (int i = 0; i < 100; i++) {
+            accounts.insertOne(
+                    new Document("_id", 10_000 + i).append("user", 3_000 + i).append("balance", 7));
+        }
+        assertThat(accounts.readsJudged() - beforeInserts)
+                .as("an insert visits the reads pinned to its values (and those pinned on nothing)")
+                .isLessThanOrEqualTo(100);
+        assertThat(accounts.find(eq("user", 3_005)).first().getInteger("balance"))
+                .as("the cached empty result was dropped by the insert it would match")
+                .isEqualTo(7);
         assertThat(accounts.find(eq("user", 5)).first().getInteger("balance")).isEqualTo(1);
         assertThat(accounts.find(eq("user", 1_005)).first()).isNull();
         int findsBefore = finds.get();

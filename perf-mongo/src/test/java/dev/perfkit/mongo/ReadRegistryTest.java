@@ -62,14 +62,15 @@ class ReadRegistryTest {
             }
             ReadIndex.Effect effect = write(random);
             List<Map.Entry<String, ReadIndex.ReadInfo>> candidates = registry.candidates(List.of(effect));
-            boolean serves = effect.filter() != null
-                    && (effect.kind() == ReadIndex.EffectKind.DELETE
-                            || (effect.kind() == ReadIndex.EffectKind.UPDATE && effect.touched() != null));
+            boolean serves = effect.kind() == ReadIndex.EffectKind.INSERT
+                    || (effect.filter() != null
+                            && (effect.kind() == ReadIndex.EffectKind.DELETE
+                                    || (effect.kind() == ReadIndex.EffectKind.UPDATE && effect.touched() != null)));
             if (candidates == null) {
                 continue; // every read is judged: nothing to prove
             }
             assertThat(serves)
-                    .as("seed %d step %d: only updates and deletes are served", seed, step)
+                    .as("seed %d step %d: only inserts, updates and deletes are served", seed, step)
                     .isTrue();
             served++;
             Set<ReadIndex.ReadInfo> listed = identitySet();
@@ -274,7 +275,7 @@ class ReadRegistryTest {
         return switch (random.nextInt(8)) {
             case 0 -> ReadIndex.Effect.delete(filter);
             case 1 -> ReadIndex.Effect.update(filter, null); // a replacement: not served
-            case 2 -> ReadIndex.Effect.insert(documents(random)); // not served
+            case 2, 3 -> ReadIndex.Effect.insert(documents(random));
             default -> {
                 Set<String> touched = new HashSet<>();
                 int fields = 1 + random.nextInt(2);
