@@ -24,20 +24,28 @@ import org.bson.types.ObjectId;
  *
  * It serves the commonest writes: an update (by named fields) or a delete whose filter pins one
  * top-level field to a number (int or long), string, ObjectId or boolean, like {user_id: 42} or
- * {_id: id}. Other writes (inserts, replacements, filters without such a pin) still visit every
- * read. For such a write W on field F with value u, a read it does not list is one that ReadIndex
- * would judge unaffected:
+ * {_id: id}, and inserts. Other writes (replacements, filters without such a pin) still visit
+ * every read. For such an update or delete W on field F with value u, a read it does not list is
+ * one that ReadIndex would judge unaffected:
  *
  * - a read that names a field W touches (in its filter, sort or distinct field) is listed (bucket
  *   ROOT of that field): those rules do not depend on documents;
  * - reads the rules judge without documents, or cannot judge by them, are always listed: opaque
- *   reads, aggregations, finds whose documents are unknown or projected (and, for a delete, every
- *   read but a find, and finds with a skip);
+ *   reads, aggregations, finds whose documents are unknown or include a last known copy (and, for
+ *   a delete, every read but a find, and finds with a skip);
  * - any other find is listed if it holds a document whose F is u (bucket HELD of F and u, numbers
  *   of both integer types as one long) or whose F is something else than such a plain value
- *   (bucket UNKNOWN of F: an array, a document, a double, a decimal, a date, null). A document
- *   without F, or with another plain value, provably does not match W's filter, so the rules find
- *   that the find holds no document W may select: with no field of it touched, unaffected.
+ *   (bucket UNKNOWN of F: an array, a document, a double, a decimal, a date, null, or nothing in a
+ *   projected document). A whole document without F, or one with another plain value there,
+ *   provably does not match W's filter, so the rules find that the find holds no document W may
+ *   select: with no field of it touched, unaffected.
+ *
+ * An insert is judged by the reads' filters alone. Each read is listed under the first top-level
+ * clause of its filter that pins a field to such a value (bucket PIN of the field and value, and
+ * PIN_FIELD of the field), or, when none does, as ALWAYS_ON_INSERT. An insert lists, for each field
+ * some read is pinned on, the reads pinned to each new document's value (all of PIN_FIELD when the
+ * value is not a plain one; none when the document lacks the field, which then matches no pinned
+ * value), and ALWAYS_ON_INSERT.
  *
  * Documents are indexed by the fields writes have pinned so far ("watched", _id from the start, at
  * most MAX_WATCHED). The first write that pins a new field visits every read, as before, and
@@ -421,9 +429,13 @@ final class ReadRegistry {
         return normalized(value);
     }
 
-    /** Whether the documents of a find are all known and whole (no projection, no partial copy). */
+    /**
+     * Whether the documents of a find are all known (a projection's are too: a field they lack then
+     * proves nothing, see heldBuckets) and none is a last known copy, which vouches for some fields
+     * only.
+     */
     private static boolean judgedByDocuments(ReadIndex.ReadInfo info) {
-        if (info.documents() == null || info.partialDocuments()) {
+        if (info.documents() == null) {
             return false;
         }
         for (Document document : info.documents()) {
@@ -450,6 +462,9 @@ final class ReadRegistry {
         Set<Bucket> set = new HashSet<>();
         for (Document document : info.documents()) {
             if (!document.containsKey(field)) {
+                if (info.partialDocuments()) {
+                    set.add(new Bucket(BucketKind.UNKNOWN, field, "")); // projected away: may be anything
+                }
                 continue; // a missing field matches no pinned value
             }
             Object normalized = normalized(document.get(field));
