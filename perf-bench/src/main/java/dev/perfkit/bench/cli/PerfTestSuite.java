@@ -567,7 +567,8 @@ final class PerfTestSuite {
      * A payment ({@code updateOne} by a unique user_id) through a cached collection holding 10,000
      * members' balance reads, against the same payment through the driver. A write judges only the
      * reads it may affect, so the wrapper's share does not grow with the reads cached; when every
-     * write judged every read, this took about 15 times the plain write (docs/mongo.md).
+     * write judged every read, a scratch program measured about 15 times the plain write
+     * (docs/mongo.md).
      */
     private void cachedWrites(EmbeddedMongo mongo) {
         try (MongoClient client = mongo.client(settings -> {})) {
