@@ -120,8 +120,7 @@ class BatchWriterOutcomeTest {
      */
     @Test
     void randomMix_eachOutcomeEqualsTheSameWriteMadeAlone() throws Exception {
-        long seed = System.nanoTime();
-        System.out.println("BatchWriterOutcomeTest seed=" + seed);
+        long seed = MongoTestSupport.seed("BatchWriterOutcomeTest");
         SplittableRandom random = new SplittableRandom(seed);
         MongoCollection<Document> reference =
                 client.getDatabase(accounts.getNamespace().getDatabaseName()).getCollection("reference");

@@ -190,8 +190,7 @@ class CachedCollectionDifferentialTest {
 
     @Test
     void randomReadsAndWrites_cachedReadsEqualDirectReads() {
-        long seed = System.nanoTime();
-        System.out.println("CachedCollectionDifferentialTest seed=" + seed);
+        long seed = MongoTestSupport.seed("CachedCollectionDifferentialTest");
         SplittableRandom random = new SplittableRandom(seed);
         try (MongoClient client = MongoTestSupport.client();
                 CaffeineQueryCache cache = cache()) {
@@ -307,8 +306,7 @@ class CachedCollectionDifferentialTest {
      */
     @Test
     void writeThroughWorkload_cachedReadsEqualDirectReads() {
-        long seed = Long.getLong("perfkit.seed", System.nanoTime());
-        System.out.println("CachedCollectionDifferentialTest.writeThrough seed=" + seed);
+        long seed = MongoTestSupport.seed("CachedCollectionDifferentialTest.writeThrough");
         SplittableRandom random = new SplittableRandom(seed);
         try (MongoClient client = MongoTestSupport.client();
                 CaffeineQueryCache cache = cache()) {
@@ -460,8 +458,7 @@ class CachedCollectionDifferentialTest {
      */
     @Test
     void rankingUnderScoreChangesNearItsLastPlace_cachedReadsEqualDirectReads() {
-        long seed = System.nanoTime();
-        System.out.println("CachedCollectionDifferentialTest.rankingWindow seed=" + seed);
+        long seed = MongoTestSupport.seed("CachedCollectionDifferentialTest.rankingWindow");
         SplittableRandom random = new SplittableRandom(seed);
         try (MongoClient client = MongoTestSupport.client();
                 CaffeineQueryCache cache = cache()) {
@@ -508,8 +505,7 @@ class CachedCollectionDifferentialTest {
      */
     @Test
     void leaderboardWorkload_cachedReadsEqualDirectReads() {
-        long seed = System.nanoTime();
-        System.out.println("CachedCollectionDifferentialTest.leaderboard seed=" + seed);
+        long seed = MongoTestSupport.seed("CachedCollectionDifferentialTest.leaderboard");
         SplittableRandom random = new SplittableRandom(seed);
         try (MongoClient client = MongoTestSupport.client();
                 CaffeineQueryCache cache = cache()) {
@@ -583,8 +579,7 @@ class CachedCollectionDifferentialTest {
      */
     @Test
     void concurrentReadersAndWriters_aReadAfterAWriteNeverSeesOlderData() throws Exception {
-        long seed = System.nanoTime();
-        System.out.println("CachedCollectionDifferentialTest.concurrent seed=" + seed);
+        long seed = MongoTestSupport.seed("CachedCollectionDifferentialTest.concurrent");
         try (MongoClient client = MongoTestSupport.client();
                 CaffeineQueryCache cache = cache()) {
             MongoCollection<Document> raw =
@@ -658,8 +653,7 @@ class CachedCollectionDifferentialTest {
     }
 
     private static void movesAndCredits(String name, boolean uniqueMoves) throws Exception {
-        long seed = System.nanoTime();
-        System.out.println("CachedCollectionDifferentialTest." + name + " seed=" + seed);
+        long seed = MongoTestSupport.seed("CachedCollectionDifferentialTest." + name);
         try (MongoClient client = MongoTestSupport.client();
                 CaffeineQueryCache cache = cache()) {
             MongoCollection<Document> raw =
@@ -730,8 +724,7 @@ class CachedCollectionDifferentialTest {
      */
     @Test
     void concurrentPaymentsToSharedMembers_writeThroughNeverLosesOrDoublesOne() throws Exception {
-        long seed = Long.getLong("perfkit.seed", System.nanoTime());
-        System.out.println("CachedCollectionDifferentialTest.sharedPayments seed=" + seed);
+        long seed = MongoTestSupport.seed("CachedCollectionDifferentialTest.sharedPayments");
         int members = 6;
         // Perturbs the schedule, not a wait: between a command's reply and its return, a thread
         // pauses at random (up to 0.3 ms), so that writes and loads overlap in every order.
@@ -809,8 +802,7 @@ class CachedCollectionDifferentialTest {
      */
     @Test
     void concurrentPaymentsByUniqueField_noReadSeesABalanceOlderThanAnAcknowledgedPayment() throws Exception {
-        long seed = System.nanoTime();
-        System.out.println("CachedCollectionDifferentialTest.payments seed=" + seed);
+        long seed = MongoTestSupport.seed("CachedCollectionDifferentialTest.payments");
         int members = 8;
         try (MongoClient client = MongoTestSupport.client();
                 CaffeineQueryCache cache = cache()) {

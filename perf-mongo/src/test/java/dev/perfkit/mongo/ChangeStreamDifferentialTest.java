@@ -135,8 +135,7 @@ class ChangeStreamDifferentialTest {
      */
     @Test
     void writesAroundTheWrapper_fromTheServersStream_cachedReadsEqualDirectReads() {
-        long seed = Long.getLong("perfkit.seed", System.nanoTime()); // -Dperfkit.seed=... reruns one
-        System.out.println("ChangeStreamDifferentialTest.serverStream seed=" + seed);
+        long seed = MongoTestSupport.seed("ChangeStreamDifferentialTest.serverStream");
         SplittableRandom random = new SplittableRandom(seed);
         try (MongoClient client = ChangeStreamInvalidatorTest.client(new AtomicInteger());
                 CaffeineQueryCache cache = CachedCollectionDifferentialTest.cache()) {
@@ -200,8 +199,7 @@ class ChangeStreamDifferentialTest {
      */
     @Test
     void writesAroundTheWrapper_asAReplicaSetReportsThem_cachedReadsEqualDirectReads() {
-        long seed = Long.getLong("perfkit.seed", System.nanoTime()); // -Dperfkit.seed=... reruns one
-        System.out.println("ChangeStreamDifferentialTest.replicaSetEvents seed=" + seed);
+        long seed = MongoTestSupport.seed("ChangeStreamDifferentialTest.replicaSetEvents");
         SplittableRandom random = new SplittableRandom(seed);
         try (MongoClient client = MongoTestSupport.client();
                 CaffeineQueryCache cache = CachedCollectionDifferentialTest.cache()) {
@@ -332,8 +330,7 @@ class ChangeStreamDifferentialTest {
      */
     @Test
     void concurrentReaders_neverSeeAWriteAroundUndoneAfterItsEventApplied() throws Exception {
-        long seed = Long.getLong("perfkit.seed", System.nanoTime()); // -Dperfkit.seed=... reruns one
-        System.out.println("ChangeStreamDifferentialTest.concurrent seed=" + seed);
+        long seed = MongoTestSupport.seed("ChangeStreamDifferentialTest.concurrent");
         try (MongoClient client = ChangeStreamInvalidatorTest.client(new AtomicInteger());
                 CaffeineQueryCache cache = CachedCollectionDifferentialTest.cache()) {
             MongoCollection<Document> raw =

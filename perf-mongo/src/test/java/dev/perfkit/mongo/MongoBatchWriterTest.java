@@ -203,8 +203,7 @@ class MongoBatchWriterTest {
      */
     @Test
     void randomStream_matchesOneCallAtATime() throws Exception {
-        long seed = System.nanoTime();
-        System.out.println("MongoBatchWriterTest.randomStream seed=" + seed);
+        long seed = MongoTestSupport.seed("MongoBatchWriterTest.randomStream");
         SplittableRandom random = new SplittableRandom(seed);
         try (MongoClient client = MongoTestSupport.client()) {
             MongoDatabase db = MongoTestSupport.freshDatabase(client);

@@ -97,6 +97,16 @@ final class MongoTestSupport {
         return URI == null || URI.isBlank();
     }
 
+    /**
+     * The seed of a randomized test: {@code -Dperfkit.seed=N} reruns one, else a fresh one. Printed
+     * with the test's name, so that a failure can be replayed.
+     */
+    static long seed(String test) {
+        long seed = Long.getLong("perfkit.seed", System.nanoTime());
+        System.out.println(test + " seed=" + seed);
+        return seed;
+    }
+
     static MongoClient client() {
         return client(settings -> {});
     }

@@ -24,8 +24,7 @@ class OptimizerDifferentialTest {
 
     @Test
     void randomFilters_optimizedMatchTheSameDocuments() {
-        long seed = System.nanoTime();
-        System.out.println("OptimizerDifferentialTest seed=" + seed);
+        long seed = MongoTestSupport.seed("OptimizerDifferentialTest");
         SplittableRandom random = new SplittableRandom(seed);
         try (MongoClient client = MongoTestSupport.client()) {
             MongoCollection<Document> collection =
