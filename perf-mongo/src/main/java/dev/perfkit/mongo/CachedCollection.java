@@ -382,7 +382,7 @@ public final class CachedCollection<T> {
         try {
             V value = query.get();
             long returnedAt = writeSequence.get(); // after the query: see WriteThrough
-            if (index.reads.size() >= ReadIndex.MAX_TRACKED && dropExpiredReads() == 0) {
+            if (index.reads.size() >= ReadIndex.MAX_TRACKED && index.reads.removeExpired(System.nanoTime()) == 0) {
                 invalidateAll(); // too many to track: start over (conservative)
             }
             ReadIndex.ReadInfo loaded = describe.apply(value).loaded(startedAt, returnedAt);
@@ -1246,22 +1246,6 @@ public final class CachedCollection<T> {
             cache.invalidate(entry.getKey());
             index.reads.unregister(entry.getKey(), entry.getValue());
         }
-    }
-
-    /**
-     * Forgets the registered reads whose TTL has passed (their cache entries are gone too); returns
-     * how many. Writes judge only the reads they may affect, so expired ones are not all met there.
-     */
-    private int dropExpiredReads() {
-        long now = System.nanoTime();
-        int dropped = 0;
-        for (Map.Entry<String, ReadIndex.ReadInfo> entry : index.reads.all()) {
-            if (now - entry.getValue().expiresAtNanos() >= 0
-                    && index.reads.unregister(entry.getKey(), entry.getValue())) {
-                dropped++;
-            }
-        }
-        return dropped;
     }
 
     /**

@@ -790,16 +790,11 @@ final class ReadIndex {
      */
     private record LastKnown(Document document, long sequence, long expiresAtNanos) {}
 
-    /** A unique field and a value of it, numbers of either integer type as a long. */
+    /** A unique field and a value of it, as ReadRegistry.normalized keys it (ints and longs as one long). */
     private record UniqueValue(String field, Object value) {
         static UniqueValue of(String field, Object value) {
-            if (value instanceof Integer || value instanceof Long) {
-                return new UniqueValue(field, ((Number) value).longValue());
-            }
-            if (value instanceof String || value instanceof ObjectId) {
-                return new UniqueValue(field, value);
-            }
-            return null; // other types are not looked up: never known
+            Object normalized = ReadRegistry.normalized(value); // keyed as the read index keys values
+            return normalized == null ? null : new UniqueValue(field, normalized); // others: never known
         }
     }
 
@@ -959,7 +954,8 @@ final class ReadIndex {
     }
 
     /** The value of an equality clause ({@code v} or {@code {$eq: v}}), or null. */
-    private static Object equalityValue(Object clause) {
+    /** The value an equality clause ({@code value} or {@code {$eq: value}}) compares with, or null. */
+    static Object equalityValue(Object clause) {
         if (clause instanceof Map<?, ?> operators) {
             return operators.size() == 1 ? operators.get("$eq") : null;
         }

@@ -190,6 +190,20 @@ final class ReadRegistry {
         }
     }
 
+    /**
+     * Removes the reads whose TTL has passed when it runs (their cache entries are gone too); returns
+     * how many. Writes judge only the reads they may affect, so they do not meet every expired one.
+     */
+    int removeExpired(long now) {
+        int removed = 0;
+        for (Token token : reads.values()) {
+            if (now - token.info.expiresAtNanos() >= 0 && unregister(token.key, token.info)) {
+                removed++;
+            }
+        }
+        return removed;
+    }
+
     /** Every registered read, as key and ReadInfo (weakly consistent, like the map's views). */
     List<Map.Entry<String, ReadIndex.ReadInfo>> all() {
         List<Map.Entry<String, ReadIndex.ReadInfo>> all = new ArrayList<>(reads.size());
@@ -268,7 +282,7 @@ final class ReadRegistry {
      */
     List<Map.Entry<String, ReadIndex.ReadInfo>> holding(String field, Object value) {
         Object normalized = normalized(value);
-        if (normalized == null || !readyFor(field)) {
+        if (normalized == null || !watched.contains(field)) {
             return null;
         }
         List<Map.Entry<String, ReadIndex.ReadInfo>> found = new ArrayList<>();
@@ -327,10 +341,6 @@ final class ReadRegistry {
             }
         }
         return candidate != null && watch(candidate.getKey()) ? candidate : null;
-    }
-
-    private boolean readyFor(String field) {
-        return watched.contains(field);
     }
 
     /**
@@ -422,11 +432,7 @@ final class ReadRegistry {
         if (field.startsWith("$") || field.indexOf('.') >= 0) {
             return null;
         }
-        Object value = clause.getValue();
-        if (value instanceof Map<?, ?> operators && operators.size() == 1 && operators.containsKey("$eq")) {
-            value = operators.get("$eq");
-        }
-        return normalized(value);
+        return normalized(ReadIndex.equalityValue(clause.getValue()));
     }
 
     /**

@@ -138,6 +138,26 @@ class ReadRegistryTest {
         assertThat(registry.bucketCount()).as("buckets left behind").isZero();
     }
 
+    @Test
+    void removeExpiredRemovesOnlyExpiredReadsAndTheirBuckets() {
+        ReadRegistry registry = new ReadRegistry();
+        for (int i = 0; i < 50; i++) {
+            List<Document> held = List.of(new Document("_id", i).append("user", i));
+            registry.register("expired:" + i, ReadIndex.find(new Document("user", i), null, null, 0, 0, held, 0));
+            registry.register("live:" + i, ReadIndex.find(new Document("user", i), null, null, 0, 0, held, HOUR));
+        }
+        int bucketsWithBoth = registry.bucketCount();
+
+        assertThat(registry.removeExpired(System.nanoTime())).isEqualTo(50);
+
+        assertThat(registry.size()).isEqualTo(50);
+        assertThat(registry.all())
+                .allSatisfy(entry -> assertThat(entry.getKey()).startsWith("live:"));
+        assertThat(registry.bucketCount()).as("the live reads' buckets stay").isEqualTo(bucketsWithBoth);
+        registry.clear();
+        assertThat(registry.bucketCount()).isZero();
+    }
+
     /**
      * Registrations, replacements and removals racing the first writes that pin new fields (which
      * index every registered read under the write lock): afterwards, every read a write affects is
