@@ -482,12 +482,7 @@ final class PerfTestSuite {
     private void finds(EmbeddedMongo mongo) {
         try (MongoClient client = mongo.client(settings -> {})) {
             MongoCollection<Document> users = seededUsers(client, "users");
-            CaffeineQueryCache cache = CaffeineQueryCache.builder()
-                    .name("perf-test-find")
-                    .maxSize(10_000)
-                    .meterRegistry(meters)
-                    .pressureRegistry(MemoryPressureRegistry.create())
-                    .build();
+            CaffeineQueryCache cache = queryCache("perf-test-find", 10_000);
             CachedCollection<Document> cached = MongoPerf.cached(users, Duration.ofHours(1), cache);
             for (int i = 0; i < 1_000; i++) {
                 cached.find(eq("user_id", i)).toList();
@@ -582,12 +577,7 @@ final class PerfTestSuite {
                         new Document("user_id", i).append("guild_id", i % 50).append("balance", 0L));
             }
             members.insertMany(documents);
-            CaffeineQueryCache cache = CaffeineQueryCache.builder()
-                    .name("perf-test-writes")
-                    .maxSize(100_000)
-                    .meterRegistry(meters)
-                    .pressureRegistry(MemoryPressureRegistry.create())
-                    .build();
+            CaffeineQueryCache cache = queryCache("perf-test-writes", 100_000);
             CachedCollection<Document> cached = MongoPerf.cached(members, Duration.ofHours(1), cache);
             for (int i = 0; i < CACHED_MEMBERS; i++) {
                 Object unused = cached.find(eq("user_id", i)).first();
@@ -988,6 +978,16 @@ final class PerfTestSuite {
         }
         users.insertMany(documents);
         return users;
+    }
+
+    /** A query cache of the suite, its meters on the suite's registry. */
+    private CaffeineQueryCache queryCache(String name, long maxSize) {
+        return CaffeineQueryCache.builder()
+                .name(name)
+                .maxSize(maxSize)
+                .meterRegistry(meters)
+                .pressureRegistry(MemoryPressureRegistry.create())
+                .build();
     }
 
     /** Records in nanoseconds, so that a cached hit well under a microsecond is not a zero. */
